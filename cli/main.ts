@@ -1,0 +1,84 @@
+/**
+ * The `isartor` command line: one file per command, all running the same
+ * modules as the gateway.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../src/config/load.ts";
+import { VERSION } from "../src/version.ts";
+import { type CliIO, EXIT, style, terminalIO, UsageError } from "./io.ts";
+import { runServe } from "./serve.ts";
+import { runUp, usage as upUsage } from "./up.ts";
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  up: { summary: "start the gateway", usage: upUsage, run: runUp },
+};
+
+/** The top-level help. */
+export function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `isartor ${VERSION}: a local-first LLM gateway (prompt firewall)`,
+    "",
+    "Usage: isartor <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    "  -h, --help     show help (also: isartor <command> --help)",
+    "  -V, --version  print the version",
+    "",
+    "Examples:",
+    "  isartor up                 start the gateway on 127.0.0.1:8080",
+    "  isartor up --port 9090     start it on another port",
+    "",
+    "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
+  ].join("\n");
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: CliIO = terminalIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    if (name === "help" && rest[0] && COMMANDS[rest[0]]) io.out(COMMANDS[rest[0]].usage);
+    else io.out(helpText());
+    return EXIT.ok;
+  }
+  if (name === "-V" || name === "--version" || name === "version") {
+    io.out(`isartor ${VERSION}`);
+    return EXIT.ok;
+  }
+  if (name === "__serve") return await runServe(io);
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`isartor: unknown command "${name}"; run \`isartor --help\` for the list`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`isartor ${name}: ${(e as Error).message}`);
+      io.err(`run \`isartor ${name} --help\` for usage`);
+      return EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
+      io.err(style(io, (e as Error).message, "red"));
+      return EXIT.failure;
+    }
+    io.err(style(io, `isartor ${name}: ${(e as Error).message}`, "red"));
+    return EXIT.failure;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

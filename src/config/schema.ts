@@ -1,0 +1,99 @@
+/**
+ * The configuration schema: every key, its type and its default.
+ *
+ * Key names follow the seed project (isartor-ai/Isartor) where it has them, so
+ * its users' `isartor.toml` files keep working. docs/configuration.md lists the
+ * same keys; a test keeps the two in step.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { PROVIDER_NAMES } from "../providers/table.ts";
+
+const providerName = z.string().refine((v) => PROVIDER_NAMES.includes(v), {
+  message: `must be one of: ${PROVIDER_NAMES.join(", ")}`,
+});
+
+const rotation = z.enum(["round_robin", "priority"]);
+
+/** One key of a key pool. */
+export const ProviderKeySchema = z.object({
+  key: z.string().min(1),
+  priority: z.number().int().min(0).default(1),
+  label: z.string().default(""),
+});
+
+/** One entry of `fallback_providers`, tried in order after the primary provider fails. */
+export const FallbackProviderSchema = z.object({
+  provider: providerName,
+  model: z.string().default(""),
+  api_key: z.string().default(""),
+  provider_keys: z.array(ProviderKeySchema).default([]),
+  key_rotation_strategy: rotation.default("round_robin"),
+  key_cooldown_secs: z.number().min(0).default(60),
+  url: z.string().default(""),
+  azure_deployment_id: z.string().default(""),
+  azure_api_version: z.string().default("2024-10-21"),
+});
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
+  message: "must be HOST:PORT",
+}).refine((v) => {
+  const port = Number(v.slice(v.lastIndexOf(":") + 1));
+  return port >= 0 && port <= 65535;
+}, { message: "port must be between 0 and 65535" });
+
+/** The whole configuration. */
+export const ConfigSchema = z.object({
+  host_port: hostPort.default("127.0.0.1:8080"),
+  gateway_api_key: z.string().default(""),
+  tenant_header: z.string().default(""),
+  data_dir: z.string().default("~/.isartor"),
+  max_request_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+
+  llm_provider: providerName.default("openai"),
+  external_llm_url: z.string().default(""),
+  external_llm_model: z.string().default(""),
+  external_llm_api_key: z.string().default(""),
+  azure_deployment_id: z.string().default(""),
+  azure_api_version: z.string().default("2024-10-21"),
+  provider_keys: z.array(ProviderKeySchema).default([]),
+  key_rotation_strategy: rotation.default("round_robin"),
+  key_cooldown_secs: z.number().min(0).default(60),
+  fallback_providers: z.array(FallbackProviderSchema).default([]),
+  model_aliases: z.record(z.string(), z.string()).default({}),
+
+  l3_timeout_secs: z.number().positive().default(120),
+  l3_max_retries: z.number().int().min(0).max(10).default(2),
+  l3_retry_base_ms: z.number().min(0).default(250),
+  l3_retry_max_ms: z.number().min(0).default(8000),
+  anthropic_default_max_tokens: z.number().int().positive().default(4096),
+  offline_mode: z.boolean().default(false),
+});
+
+/** The validated configuration, every key present. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** A key pool entry. */
+export type ProviderKey = z.infer<typeof ProviderKeySchema>;
+
+/** A fallback provider entry. */
+export type FallbackProvider = z.infer<typeof FallbackProviderSchema>;
+
+/** What to tell the user, per key, when its value is wrong. */
+export const FIX_HINTS: Readonly<Record<string, string>> = {
+  host_port: 'set it to HOST:PORT, e.g. "127.0.0.1:8080"',
+  llm_provider: `use one of: ${PROVIDER_NAMES.join(", ")}`,
+  provider: `use one of: ${PROVIDER_NAMES.join(", ")}`,
+  key_rotation_strategy: 'use "round_robin" or "priority"',
+  l3_timeout_secs: "set it to a positive number of seconds, e.g. 120",
+  l3_max_retries: "set it to a whole number from 0 to 10",
+  key_cooldown_secs: "set it to a number of seconds, e.g. 60",
+  max_request_body_bytes: "set it to a positive number of bytes, e.g. 33554432 (32 MiB)",
+  model_aliases: 'write it as a table of strings, e.g. [model_aliases] fast = "gpt-4o-mini"',
+  provider_keys: 'write it as an array of tables, e.g. [[provider_keys]] key = "sk-..."',
+  fallback_providers:
+    'write it as an array of tables, e.g. [[fallback_providers]] provider = "groq" model = "llama-3.3-70b-versatile"',
+  offline_mode: "set it to true or false",
+};

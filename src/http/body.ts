@@ -1,0 +1,76 @@
+/**
+ * Reading request bodies: bounded in size, parsed as JSON, errors phrased for the caller.
+ *
+ * @module
+ */
+
+import { GatewayError } from "./errors.ts";
+
+/** Reads the whole body, refusing more than `limit` bytes (checked before and while reading). */
+export async function readBodyLimited(
+  req: Request,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (declared > limit) throw tooLarge(declared, limit);
+  if (!req.body) return new Uint8Array();
+  if (Number.isFinite(declared)) {
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    if (bytes.byteLength > limit) throw tooLarge(bytes.byteLength, limit);
+    return bytes;
+  }
+  // Chunked upload: count as we go, so an endless body cannot exhaust memory.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge(size, limit);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(size: number, limit: number): GatewayError {
+  return new GatewayError(
+    413,
+    "request_too_large",
+    `request body is ${size} bytes, over the limit of ${limit} bytes; fix: send a smaller request or raise max_request_body_bytes`,
+  );
+}
+
+const decoder = new TextDecoder();
+
+/** Parses a JSON object body, or throws a 400 that says what is wrong. */
+export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
+  if (bytes.byteLength === 0) {
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      "request body is empty; fix: send a JSON object with Content-Type: application/json",
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      `request body is not valid JSON (${(e as Error).message}); fix: send a JSON object`,
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new GatewayError(
+      400,
+      "invalid_request_error",
+      `request body must be a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,192 @@
+/**
+ * The routes around the chat endpoints: models, token counting, the native
+ * `{prompt}` API, health and metrics.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { CODECS } from "../protocol/codecs.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import type { ChatRequest } from "../pipeline/types.ts";
+import type { Target } from "../providers/targets.ts";
+import { authHeaders, endpointUrl } from "../providers/targets.ts";
+import { relayHeaders } from "../layers/cloud.ts";
+import { parseJsonObject, readBodyLimited } from "./body.ts";
+import { GatewayError } from "./errors.ts";
+import { jsonResponse } from "./respond.ts";
+import { type GatewayEnv, requestContext } from "./routes_chat.ts";
+import { validateChatRequest } from "./validate.ts";
+
+const MODELS_TIMEOUT_MS = 5000;
+
+/** What these routes need. */
+export interface MiscDeps {
+  pipeline: Pipeline;
+  targets: Target[];
+  modelAliases: Record<string, string>;
+  maxBodyBytes: number;
+  version: string;
+  health: () => Record<string, unknown>;
+}
+
+function localModelIds(deps: MiscDeps): string[] {
+  const ids = new Set<string>();
+  for (const t of deps.targets) ids.add(t.model || t.spec.defaultModel);
+  for (const alias of Object.keys(deps.modelAliases)) ids.add(alias);
+  ids.delete("");
+  return [...ids];
+}
+
+/**
+ * `GET /v1/models`: the primary provider's own list when it speaks OpenAI and
+ * answers, plus the configured aliases; else the configured models.
+ * Anthropic clients (they send `anthropic-version`) get Anthropic's shape.
+ */
+export function modelsHandler(deps: MiscDeps) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const anthropicClient = c.req.header("anthropic-version") !== undefined;
+    const primary = deps.targets[0];
+    const ctx = requestContext(c);
+    let ids = localModelIds(deps);
+    let upstreamBody: Record<string, unknown> | null = null;
+    if (primary.spec.protocol === "openai_chat" && !anthropicClient) {
+      try {
+        const key = primary.keys.order()[0]?.key ?? null;
+        const res = await fetch(endpointUrl(primary, "models"), {
+          headers: authHeaders(primary, key, ctx.clientCredential),
+          signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(MODELS_TIMEOUT_MS)]),
+        });
+        if (res.ok) upstreamBody = await res.json();
+        else await res.body?.cancel();
+      } catch {
+        // Unreachable provider: the configured models still answer.
+      }
+    }
+    const created = Math.floor(Date.now() / 1000);
+    if (upstreamBody && Array.isArray(upstreamBody.data)) {
+      const known = new Set(upstreamBody.data.map((m) => (m as Record<string, unknown>).id));
+      const extra = Object.keys(deps.modelAliases).filter((a) => !known.has(a))
+        .map((id) => ({ id, object: "model", created, owned_by: "isartor-alias" }));
+      return jsonResponse(200, { ...upstreamBody, data: [...upstreamBody.data, ...extra] });
+    }
+    if (anthropicClient) {
+      ids = ids.length ? ids : [primary.spec.defaultModel];
+      const data = ids.map((id) => ({
+        type: "model",
+        id,
+        display_name: id,
+        created_at: new Date(created * 1000).toISOString(),
+      }));
+      return jsonResponse(200, {
+        data,
+        has_more: false,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+      });
+    }
+    return jsonResponse(200, {
+      object: "list",
+      data: ids.map((id) => ({ id, object: "model", created, owned_by: primary.name })),
+    });
+  };
+}
+
+/** Rough token estimate (4 characters a token) when the provider has no counting endpoint. */
+export function estimateTokens(body: Record<string, unknown>): number {
+  const text = JSON.stringify([body.system ?? "", body.messages ?? [], body.tools ?? []]);
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** `POST /v1/messages/count_tokens`: the provider's count when it is Anthropic, else an estimate. */
+export function countTokensHandler(deps: MiscDeps) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const body = parseJsonObject(raw);
+    validateChatRequest("anthropic", body);
+    const ctx = requestContext(c);
+    const primary = deps.targets[0];
+    if (primary.spec.protocol === "anthropic") {
+      const key = primary.keys.order()[0]?.key ?? null;
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "anthropic-version": c.req.header("anthropic-version") ?? "2023-06-01",
+        ...authHeaders(primary, key, ctx.clientCredential),
+      };
+      const beta = c.req.header("anthropic-beta");
+      if (beta) headers["anthropic-beta"] = beta;
+      const res = await fetch(endpointUrl(primary, "count_tokens"), {
+        method: "POST",
+        headers,
+        body: raw,
+        signal: c.req.raw.signal,
+      }).catch((e) => {
+        throw new GatewayError(
+          502,
+          "upstream_unreachable",
+          `cannot reach ${primary.name}: ${e.message}`,
+        );
+      });
+      const out = relayHeaders(res.headers);
+      out.set("content-type", "application/json");
+      out.set("x-isartor-layer", "l3");
+      return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+    }
+    const headers = new Headers({ "x-isartor-estimated": "true", "x-isartor-layer": "local" });
+    return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
+  };
+}
+
+/** `POST /api/chat`: the native API, `{prompt}` in, `{response}` out. */
+export function nativeChatHandler(deps: MiscDeps) {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const input = parseJsonObject(raw);
+    const prompt = input.prompt;
+    if (typeof prompt !== "string" || prompt.trim() === "") {
+      throw new GatewayError(
+        400,
+        "invalid_request_error",
+        'prompt: missing or empty; fix: send {"prompt": "your question"}',
+      );
+    }
+    const primary = deps.targets[0];
+    const model = typeof input.model === "string" && input.model
+      ? input.model
+      : primary.model || primary.spec.defaultModel;
+    const body = { model, messages: [{ role: "user", content: prompt }] };
+    const req: ChatRequest = {
+      protocol: "openai_chat",
+      body,
+      raw: new TextEncoder().encode(JSON.stringify(body)),
+      model,
+      stream: false,
+      headers: c.req.raw.headers,
+      signal: c.req.raw.signal,
+    };
+    const ctx = requestContext(c);
+    const answer = await deps.pipeline.run(req, ctx);
+    const headers = new Headers({
+      "x-isartor-layer": answer.layer,
+      "x-isartor-request-id": ctx.requestId,
+    });
+    headers.set("x-isartor-deflected", answer.layer === "l3" ? "false" : "true");
+    if (answer.status >= 400 || answer.body.kind === "sse") {
+      const msg = answer.body.kind === "json"
+        ? new TextDecoder().decode(answer.body.bytes)
+        : "unexpected stream";
+      throw new GatewayError(answer.status >= 400 ? answer.status : 502, "upstream_error", msg);
+    }
+    const events = answer.body.kind === "events"
+      ? answer.body.events
+      : CODECS[answer.protocol].decodeJson(JSON.parse(new TextDecoder().decode(answer.body.bytes)));
+    const text = events.map((e) => e.type === "text" ? e.text : "").join("");
+    const usage = events.findLast((e) => e.type === "usage");
+    return jsonResponse(200, {
+      response: text,
+      model,
+      layer: answer.layer,
+      usage: usage?.type === "usage" ? usage.usage : null,
+    }, headers);
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The provider table: every cloud provider isartor can call, as data.
+ *
+ * Adding a provider is adding a row: its base URL, how it wants the key, which
+ * wire protocol it speaks and a sensible default model. No code per provider.
+ *
+ * @module
+ */
+
+import type { WireProtocol } from "../protocol/events.ts";
+
+/** How a provider expects its API key. */
+export type AuthStyle =
+  /** `Authorization: Bearer <key>` */
+  | "bearer"
+  /** `x-api-key: <key>` plus `anthropic-version` when the client sent none */
+  | "x-api-key"
+  /** `api-key: <key>` (Azure OpenAI) */
+  | "api-key"
+  /** no key at all (local servers) */
+  | "none";
+
+/** One row of the table. */
+export interface ProviderSpec {
+  /** The name users write in `llm_provider` and `set-key -p`. */
+  name: string;
+  /** Display name for the CLI. */
+  label: string;
+  /** Base URL; endpoints are appended (`/chat/completions`, `/messages`, `/responses`, `/models`). */
+  baseUrl: string;
+  auth: AuthStyle;
+  /** The protocol of its chat endpoint. */
+  protocol: Extract<WireProtocol, "openai_chat" | "anthropic">;
+  /** Whether it serves the OpenAI Responses API natively (else Responses requests are translated to chat). */
+  responses: boolean;
+  /** The model used when none is configured. */
+  defaultModel: string;
+  /** Whether it runs on the user's machine (no key needed, no cloud egress). */
+  local?: boolean;
+}
+
+/** All known providers, keyed by name. */
+export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
+  Object.fromEntries(
+    ([
+      {
+        name: "openai",
+        label: "OpenAI",
+        baseUrl: "https://api.openai.com/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: true,
+        defaultModel: "gpt-4o-mini",
+      },
+      {
+        name: "anthropic",
+        label: "Anthropic",
+        baseUrl: "https://api.anthropic.com/v1",
+        auth: "x-api-key",
+        protocol: "anthropic",
+        responses: false,
+        defaultModel: "claude-sonnet-4-5",
+      },
+      {
+        // The base URL is built from `external_llm_url` (the resource endpoint) and the deployment.
+        name: "azure",
+        label: "Azure OpenAI",
+        baseUrl: "",
+        auth: "api-key",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "gpt-4o-mini",
+      },
+      {
+        name: "gemini",
+        label: "Google Gemini (OpenAI-compatible endpoint)",
+        baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "gemini-2.5-flash",
+      },
+      {
+        name: "groq",
+        label: "Groq",
+        baseUrl: "https://api.groq.com/openai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "llama-3.3-70b-versatile",
+      },
+      {
+        name: "openrouter",
+        label: "OpenRouter",
+        baseUrl: "https://openrouter.ai/api/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "openai/gpt-4o-mini",
+      },
+      {
+        name: "mistral",
+        label: "Mistral",
+        baseUrl: "https://api.mistral.ai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "mistral-small-latest",
+      },
+      {
+        name: "deepseek",
+        label: "DeepSeek",
+        baseUrl: "https://api.deepseek.com/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "deepseek-chat",
+      },
+      {
+        name: "xai",
+        label: "xAI",
+        baseUrl: "https://api.x.ai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "grok-3-mini",
+      },
+      {
+        name: "together",
+        label: "Together AI",
+        baseUrl: "https://api.together.xyz/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+      },
+      {
+        name: "fireworks",
+        label: "Fireworks AI",
+        baseUrl: "https://api.fireworks.ai/inference/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "accounts/fireworks/models/llama-v3p3-70b-instruct",
+      },
+      {
+        name: "cerebras",
+        label: "Cerebras",
+        baseUrl: "https://api.cerebras.ai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "llama-3.3-70b",
+      },
+      {
+        name: "ollama",
+        label: "Ollama (local)",
+        baseUrl: "http://127.0.0.1:11434/v1",
+        auth: "none",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "llama3.2",
+        local: true,
+      },
+      {
+        name: "lmstudio",
+        label: "LM Studio (local)",
+        baseUrl: "http://127.0.0.1:1234/v1",
+        auth: "none",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "local-model",
+        local: true,
+      },
+      {
+        // Any OpenAI-compatible server: `external_llm_url` is required.
+        name: "openai_compatible",
+        label: "OpenAI-compatible server",
+        baseUrl: "",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "",
+      },
+    ] satisfies ProviderSpec[]).map((p) => [p.name, Object.freeze(p)]),
+  ),
+);
+
+/** The provider names, for validation and help text. */
+export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS);
+
+/** Endpoint suffixes a user may paste as part of `external_llm_url`; stripped to get the base URL. */
+const ENDPOINT_SUFFIXES = [
+  "/chat/completions",
+  "/messages",
+  "/responses",
+  "/completions",
+  "/models",
+];
+
+/**
+ * Turns a configured URL into a base URL: a full endpoint URL is accepted too.
+ *
+ * @example
+ * ```ts
+ * normalizeBaseUrl("https://api.groq.com/openai/v1/chat/completions"); // "https://api.groq.com/openai/v1"
+ * ```
+ */
+export function normalizeBaseUrl(url: string): string {
+  let u = url.trim().replace(/\/+$/, "");
+  for (const suffix of ENDPOINT_SUFFIXES) {
+    if (u.endsWith(suffix)) {
+      u = u.slice(0, -suffix.length);
+      break;
+    }
+  }
+  return u;
+}

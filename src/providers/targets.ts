@@ -1,0 +1,192 @@
+/**
+ * Upstream targets: the primary provider and its fallbacks, resolved from config.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import type { WireProtocol } from "../protocol/events.ts";
+import { KeyPool, type PooledKey } from "./key_pool.ts";
+import { normalizeBaseUrl, PROVIDERS, type ProviderSpec } from "./table.ts";
+
+/** One provider the cloud layer can call. */
+export interface Target {
+  /** Provider name, e.g. "groq". */
+  name: string;
+  spec: ProviderSpec;
+  /** Base URL without a trailing slash. */
+  baseUrl: string;
+  /** The configured model; "" means "forward the client's". */
+  model: string;
+  keys: KeyPool;
+  azure: { deployment: string; apiVersion: string } | null;
+  /** Position in the chain: 0 is the primary provider. */
+  position: number;
+}
+
+/** The endpoints a target exposes. */
+export type Endpoint = "chat" | "messages" | "count_tokens" | "responses" | "models";
+
+interface TargetInput {
+  provider: string;
+  url: string;
+  model: string;
+  apiKey: string;
+  providerKeys: PooledKey[];
+  strategy: "round_robin" | "priority";
+  cooldownSecs: number;
+  azureDeployment: string;
+  azureApiVersion: string;
+}
+
+function makeTarget(input: TargetInput, position: number): Target {
+  const spec = PROVIDERS[input.provider];
+  const baseUrl = normalizeBaseUrl(input.url || spec.baseUrl);
+  const keys: PooledKey[] = input.providerKeys.length > 0
+    ? input.providerKeys
+    : input.apiKey
+    ? [{ key: input.apiKey, label: "default", priority: 1 }]
+    : [];
+  return {
+    name: spec.name,
+    spec,
+    baseUrl,
+    model: input.model,
+    keys: new KeyPool(keys, input.strategy, input.cooldownSecs),
+    azure: spec.name === "azure"
+      ? { deployment: input.azureDeployment || input.model, apiVersion: input.azureApiVersion }
+      : null,
+    position,
+  };
+}
+
+/** A configuration problem in the provider chain, or null. */
+export function targetProblem(config: Config): string | null {
+  const chain = [
+    { provider: config.llm_provider, url: config.external_llm_url, where: "llm_provider" },
+    ...config.fallback_providers.map((f, i) => ({
+      provider: f.provider,
+      url: f.url,
+      where: `fallback_providers.${i}`,
+    })),
+  ];
+  for (const c of chain) {
+    const spec = PROVIDERS[c.provider];
+    if (!spec.baseUrl && !c.url) {
+      const key = c.where === "llm_provider" ? "external_llm_url" : `${c.where}.url`;
+      return `config error: ${key} is empty but provider "${c.provider}" has no default URL; fix: set ${key} to the server's base URL`;
+    }
+    const url = c.url || spec.baseUrl;
+    try {
+      const u = new URL(normalizeBaseUrl(url));
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+    } catch {
+      const key = c.where === "llm_provider" ? "external_llm_url" : `${c.where}.url`;
+      return `config error: ${key} = ${
+        JSON.stringify(url)
+      } is not an http(s) URL; fix: write it like "https://api.example.com/v1"`;
+    }
+  }
+  return null;
+}
+
+/** The ordered provider chain: primary first, then `fallback_providers`. */
+export function buildTargets(config: Config): Target[] {
+  const primary = makeTarget({
+    provider: config.llm_provider,
+    url: config.external_llm_url,
+    model: config.external_llm_model,
+    apiKey: config.external_llm_api_key,
+    providerKeys: config.provider_keys,
+    strategy: config.key_rotation_strategy,
+    cooldownSecs: config.key_cooldown_secs,
+    azureDeployment: config.azure_deployment_id,
+    azureApiVersion: config.azure_api_version,
+  }, 0);
+  const fallbacks = config.fallback_providers.map((f, i) =>
+    makeTarget({
+      provider: f.provider,
+      url: f.url,
+      model: f.model,
+      apiKey: f.api_key,
+      providerKeys: f.provider_keys,
+      strategy: f.key_rotation_strategy,
+      cooldownSecs: f.key_cooldown_secs,
+      azureDeployment: f.azure_deployment_id,
+      azureApiVersion: f.azure_api_version,
+    }, i + 1)
+  );
+  return [primary, ...fallbacks];
+}
+
+/** The protocol a target is spoken to for a client protocol. */
+export function upstreamProtocol(target: Target, client: WireProtocol): WireProtocol {
+  if (client === "openai_responses" && target.spec.responses) return "openai_responses";
+  return target.spec.protocol;
+}
+
+/** The URL of one endpoint of a target. */
+export function endpointUrl(target: Target, endpoint: Endpoint): string {
+  if (target.azure) {
+    const base = target.baseUrl.includes("/openai/deployments/")
+      ? target.baseUrl
+      : `${target.baseUrl}/openai/deployments/${encodeURIComponent(target.azure.deployment)}`;
+    const path = endpoint === "models" ? "/models" : "/chat/completions";
+    return `${base}${path}?api-version=${encodeURIComponent(target.azure.apiVersion)}`;
+  }
+  const path = {
+    chat: "/chat/completions",
+    messages: "/messages",
+    count_tokens: "/messages/count_tokens",
+    responses: "/responses",
+    models: "/models",
+  }[endpoint];
+  return `${target.baseUrl}${path}`;
+}
+
+/**
+ * The auth headers for one attempt: the pooled key in the provider's style, or,
+ * when the pool is empty, the client's own credential (pass-through auth).
+ */
+export function authHeaders(
+  target: Target,
+  key: string | null,
+  clientCredential: { header: "authorization" | "x-api-key"; value: string } | null,
+): Record<string, string> {
+  if (key === null) {
+    if (!clientCredential) return {};
+    // Forward the credential in the style the provider expects.
+    const raw = clientCredential.header === "authorization"
+      ? clientCredential.value.replace(/^Bearer\s+/i, "")
+      : clientCredential.value;
+    if (target.spec.auth === "x-api-key") {
+      // Claude Code's own login sends an OAuth bearer token: keep it a bearer.
+      return clientCredential.header === "authorization"
+        ? { authorization: clientCredential.value }
+        : { "x-api-key": raw };
+    }
+    if (target.spec.auth === "api-key") return { "api-key": raw };
+    return { authorization: `Bearer ${raw}` };
+  }
+  switch (target.spec.auth) {
+    case "bearer":
+      return { authorization: `Bearer ${key}` };
+    case "x-api-key":
+      return { "x-api-key": key };
+    case "api-key":
+      return { "api-key": key };
+    case "none":
+      return {};
+  }
+}
+
+/** The `host:port` of every target, for the network allow-list. */
+export function targetHosts(targets: Target[]): string[] {
+  const hosts = new Set<string>();
+  for (const t of targets) {
+    const u = new URL(t.baseUrl);
+    const port = u.port || (u.protocol === "https:" ? "443" : "80");
+    hosts.add(`${u.hostname}:${port}`);
+  }
+  return [...hosts];
+}
