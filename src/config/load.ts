@@ -169,8 +169,16 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
   const read = src.readTextFile ?? defaultRead;
   let file: string | null = null;
   let fromFile: Record<string, unknown> = {};
+  const explicit = src.env["ISARTOR_CONFIG"];
   for (const candidate of configFileCandidates(src)) {
     const text = read(candidate);
+    if (text === null && explicit) {
+      throw new ConfigError(
+        `config error: ISARTOR_CONFIG = ${
+          JSON.stringify(explicit)
+        } but ${candidate} does not exist; fix: point ISARTOR_CONFIG at an existing file or unset it`,
+      );
+    }
     if (text === null) continue;
     file = candidate;
     try {

@@ -26,10 +26,15 @@ export interface BodyOptions {
 }
 
 /**
- * The model sent to a target: an alias wins; the primary provider speaking the
- * client's protocol gets the client's model; otherwise the target's own model
- * (an Anthropic model name means nothing to an OpenAI-compatible provider, and
- * a fallback exists to serve its own model).
+ * The model sent to a target:
+ * 1. on the primary provider, a `model_aliases` entry for the client's model wins;
+ * 2. a provider that serves only its own models (`clientModels: false`, e.g. groq,
+ *    ollama) gets its configured model when one is set: a client such as Codex
+ *    asks for "gpt-5", which Groq does not have;
+ * 3. the primary provider speaking the client's protocol family gets the client's model;
+ * 4. otherwise (another protocol, or a fallback) the target's configured model,
+ *    then the client's model when the protocol family matches, then the
+ *    provider's default model.
  */
 export function resolveModel(
   req: ChatRequest,
@@ -37,14 +42,14 @@ export function resolveModel(
   proto: WireProtocol,
   aliases: Record<string, string>,
 ): string {
-  const alias = aliases[req.model];
+  const primary = target.position === 0;
+  const alias = primary ? aliases[req.model] : undefined;
   if (alias) return alias;
+  if (!target.spec.clientModels && target.model) return target.model;
   const sameFamily = proto === req.protocol ||
     (req.protocol === "openai_responses" && proto === "openai_chat");
-  if (target.position === 0 && sameFamily) {
-    return req.model || target.model || target.spec.defaultModel;
-  }
-  return target.model || (sameFamily ? req.model : "") || target.spec.defaultModel;
+  if (primary && sameFamily) return req.model || target.model || target.spec.defaultModel;
+  return target.model || (sameFamily ? req.model : "") || target.spec.defaultModel || req.model;
 }
 
 /** Translates a client body into the upstream protocol. */

@@ -58,6 +58,19 @@ export class KeyPool {
     return [...ready, ...cooling];
   }
 
+  /** The key the next request would try first, without advancing the rotation. */
+  peek(): PooledKey | null {
+    const now = this.#now();
+    const n = this.#keys.length;
+    if (n === 0) return null;
+    const start = this.#strategy === "round_robin" ? this.#next % n : 0;
+    for (let i = 0; i < n; i++) {
+      const k = this.#keys[(start + i) % n];
+      if ((this.#coolUntil.get(k.key) ?? 0) <= now) return k;
+    }
+    return this.#keys[start];
+  }
+
   /** Puts a key aside after a 429 or an auth failure. */
   coolDown(key: string, ms: number = this.#cooldownMs): void {
     this.#coolUntil.set(key, this.#now() + ms);

@@ -35,6 +35,12 @@ export interface ProviderSpec {
   responses: boolean;
   /** The model used when none is configured. */
   defaultModel: string;
+  /**
+   * Whether it serves the model names clients ask for (OpenAI, Anthropic, Azure,
+   * OpenRouter). When false, a configured `external_llm_model` replaces the
+   * client's model, since "gpt-5" or "claude-sonnet-4-5" means nothing there.
+   */
+  clientModels: boolean;
   /** Whether it runs on the user's machine (no key needed, no cloud egress). */
   local?: boolean;
 }
@@ -51,6 +57,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: true,
         defaultModel: "gpt-4o-mini",
+        clientModels: true,
       },
       {
         name: "anthropic",
@@ -60,6 +67,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "anthropic",
         responses: false,
         defaultModel: "claude-sonnet-4-5",
+        clientModels: true,
       },
       {
         // The base URL is built from `external_llm_url` (the resource endpoint) and the deployment.
@@ -70,6 +78,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "gpt-4o-mini",
+        clientModels: true,
       },
       {
         name: "gemini",
@@ -79,6 +88,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "gemini-2.5-flash",
+        clientModels: false,
       },
       {
         name: "groq",
@@ -88,6 +98,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "llama-3.3-70b-versatile",
+        clientModels: false,
       },
       {
         name: "openrouter",
@@ -97,6 +108,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "openai/gpt-4o-mini",
+        clientModels: true,
       },
       {
         name: "mistral",
@@ -106,6 +118,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "mistral-small-latest",
+        clientModels: false,
       },
       {
         name: "deepseek",
@@ -115,6 +128,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "deepseek-chat",
+        clientModels: false,
       },
       {
         name: "xai",
@@ -124,6 +138,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "grok-3-mini",
+        clientModels: false,
       },
       {
         name: "together",
@@ -133,6 +148,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        clientModels: false,
       },
       {
         name: "fireworks",
@@ -142,6 +158,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "accounts/fireworks/models/llama-v3p3-70b-instruct",
+        clientModels: false,
       },
       {
         name: "cerebras",
@@ -151,6 +168,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "llama-3.3-70b",
+        clientModels: false,
       },
       {
         name: "ollama",
@@ -160,6 +178,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "llama3.2",
+        clientModels: false,
         local: true,
       },
       {
@@ -170,6 +189,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "local-model",
+        clientModels: false,
         local: true,
       },
       {
@@ -181,6 +201,7 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "",
+        clientModels: false,
       },
     ] satisfies ProviderSpec[]).map((p) => [p.name, Object.freeze(p)]),
   ),
@@ -207,7 +228,8 @@ const ENDPOINT_SUFFIXES = [
  * ```
  */
 export function normalizeBaseUrl(url: string): string {
-  let u = url.trim().replace(/\/+$/, "");
+  // A URL pasted from a portal may carry a query (Azure's ?api-version=): the base has none.
+  let u = url.trim().replace(/[?#].*$/, "").replace(/\/+$/, "");
   for (const suffix of ENDPOINT_SUFFIXES) {
     if (u.endsWith(suffix)) {
       u = u.slice(0, -suffix.length);

@@ -128,11 +128,14 @@ export function upstreamProtocol(target: Target, client: WireProtocol): WireProt
 /** The URL of one endpoint of a target. */
 export function endpointUrl(target: Target, endpoint: Endpoint): string {
   if (target.azure) {
+    const version = `?api-version=${encodeURIComponent(target.azure.apiVersion)}`;
+    const resource = target.baseUrl.replace(/\/openai(\/deployments\/[^/]+)?$/, "");
+    // Azure lists models per resource; chat goes to a deployment.
+    if (endpoint === "models") return `${resource}/openai/models${version}`;
     const base = target.baseUrl.includes("/openai/deployments/")
       ? target.baseUrl
-      : `${target.baseUrl}/openai/deployments/${encodeURIComponent(target.azure.deployment)}`;
-    const path = endpoint === "models" ? "/models" : "/chat/completions";
-    return `${base}${path}?api-version=${encodeURIComponent(target.azure.apiVersion)}`;
+      : `${resource}/openai/deployments/${encodeURIComponent(target.azure.deployment)}`;
+    return `${base}/chat/completions${version}`;
   }
   const path = {
     chat: "/chat/completions",
@@ -154,7 +157,8 @@ export function authHeaders(
   clientCredential: { header: "authorization" | "x-api-key"; value: string } | null,
 ): Record<string, string> {
   if (key === null) {
-    if (!clientCredential) return {};
+    // A local server wants no key: never hand it the client's credential.
+    if (!clientCredential || target.spec.auth === "none") return {};
     // Forward the credential in the style the provider expects.
     const raw = clientCredential.header === "authorization"
       ? clientCredential.value.replace(/^Bearer\s+/i, "")
