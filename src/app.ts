@@ -13,6 +13,7 @@ import { identifyCaller } from "./http/auth.ts";
 import { errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
 import { chatHandler, type GatewayEnv } from "./http/routes_chat.ts";
+import { statsHandler } from "./http/routes_admin.ts";
 import {
   countTokensHandler,
   type MiscDeps,
@@ -20,10 +21,21 @@ import {
   nativeChatHandler,
 } from "./http/routes_misc.ts";
 import { CloudLayer } from "./layers/cloud.ts";
+import { ExactCacheLayer } from "./layers/exact_cache.ts";
+import { buildRecordingCache } from "./cache/build.ts";
+import type { ByteStore } from "./cache/byte_store.ts";
+import {
+  cacheDeleteHandler,
+  cacheLookupHandler,
+  cacheStatsHandler,
+  cacheStoreHandler,
+} from "./http/routes_cache.ts";
+import type { Layer } from "./pipeline/types.ts";
 import { Pipeline } from "./pipeline/pipeline.ts";
 import type { WireProtocol } from "./protocol/events.ts";
 import { buildTargets, type Target, targetProblem } from "./providers/targets.ts";
 import { Metrics } from "./telemetry/metrics.ts";
+import { createRecorder } from "./telemetry/recorder.ts";
 import { VERSION } from "./version.ts";
 
 /** A built gateway. */
@@ -41,6 +53,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** The random source of retry jitter. */
   random?: () => number;
+  /** Replaces the persistent cache store (tests inject failing or in-memory stores). */
+  cacheStore?: ByteStore;
 }
 
 /** The protocol whose error envelope a path uses. */
@@ -66,13 +80,27 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     offline: config.offline_mode,
     random: options.random,
   }, metrics);
-  const pipeline = new Pipeline([cloud]);
-  const chatDeps = { pipeline, metrics, maxBodyBytes: config.max_request_body_bytes };
+  const exact = config.cache_mode === "exact" || config.cache_mode === "both"
+    ? new ExactCacheLayer(buildRecordingCache(config, metrics, options.cacheStore), {
+      provider: targets[0].name,
+      modelAliases: config.model_aliases,
+      cacheSampled: config.cache_sampled_requests,
+    }, metrics)
+    : null;
+  const layers: Layer[] = [...(exact ? [exact] : []), cloud];
+  const pipeline = new Pipeline(layers);
+  const recorder = createRecorder(config, targets[0].name);
+  const chatDeps = { pipeline, metrics, maxBodyBytes: config.max_request_body_bytes, recorder };
   const health = () => ({
     status: "ok",
     version: VERSION,
     uptime_secs: Math.round((Date.now() - metrics.startedAt) / 1000),
-    layers: { l1a: "not built yet", l1b: "not built yet", l2: "not built yet", l3: "on" },
+    layers: {
+      l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
+      l1b: "not built yet",
+      l2: "not built yet",
+      l3: "on",
+    },
     provider: targets[0].name,
     fallbacks: targets.slice(1).map((t) => t.name),
     offline_mode: config.offline_mode,
@@ -111,6 +139,16 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   }
   app.post("/api/chat", nativeChatHandler(miscDeps));
   app.get("/health", (c) => c.json(health()));
+  app.get("/api/v1/stats", statsHandler(recorder.stats));
+  const cacheDeps = {
+    layer: exact,
+    config,
+    defaultModel: targets[0].model || targets[0].spec.defaultModel,
+  };
+  app.get("/api/v1/cache/stats", cacheStatsHandler(cacheDeps));
+  app.delete("/api/v1/cache", cacheDeleteHandler(cacheDeps));
+  app.post("/api/v1/cache/lookup", cacheLookupHandler(cacheDeps));
+  app.post("/api/v1/cache/store", cacheStoreHandler(cacheDeps));
   app.get("/metrics", () =>
     new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -151,6 +189,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     config,
     metrics,
     targets,
-    close: () => Promise.resolve(),
+    close: async () => {
+      await recorder.close();
+      await exact?.cache.close();
+    },
   };
 }

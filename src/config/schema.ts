@@ -70,6 +70,29 @@ export const ConfigSchema = z.object({
   l3_retry_max_ms: z.number().min(0).default(8000),
   anthropic_default_max_tokens: z.number().int().positive().default(4096),
   offline_mode: z.boolean().default(false),
+
+  // --- Caches (src/cache/, src/layers/exact_cache.ts) ---
+  cache_mode: z.enum(["exact", "semantic", "both", "off"]).default("both"),
+  cache_backend: z.enum(["kv", "memory"]).default("kv"),
+  cache_ttl_secs: z.number().positive().default(86400),
+  cache_max_capacity: z.number().int().positive().default(10000),
+  cache_max_bytes: z.number().int().positive().default(256 * 1024 * 1024),
+  cache_sampled_requests: z.boolean().default(true),
+  // --- end caches ---
+
+  // --- Telemetry: `isartor stats` and `isartor logs --requests` (src/telemetry/) ---
+  /** USD per million tokens per provider, for "estimated cost saved"; overrides the built-in estimates. */
+  provider_prices: z.record(
+    z.string(),
+    z.object({
+      input_per_mtok: z.coerce.number().min(0),
+      output_per_mtok: z.coerce.number().min(0),
+      cached_input_per_mtok: z.coerce.number().min(0).optional(),
+    }),
+  ).default({}),
+  /** Append one line per request (no prompts, no keys) to `<data_dir>/requests.jsonl`. */
+  log_requests: z.boolean().default(true),
+  // --- end telemetry ---
 });
 
 /** The validated configuration, every key present. */
@@ -96,4 +119,10 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   fallback_providers:
     'write it as an array of tables, e.g. [[fallback_providers]] provider = "groq" model = "llama-3.3-70b-versatile"',
   offline_mode: "set it to true or false",
+  cache_mode: 'use "exact", "semantic", "both" or "off"',
+  cache_backend: 'use "kv" (on disk in data_dir) or "memory"',
+  cache_ttl_secs: "set it to a positive number of seconds, e.g. 86400",
+  cache_max_capacity: "set it to a positive whole number of entries, e.g. 10000",
+  cache_max_bytes: "set it to a positive number of bytes, e.g. 268435456 (256 MiB)",
+  cache_sampled_requests: "set it to true or false",
 };

@@ -13,6 +13,7 @@ import { CODECS } from "../protocol/codecs.ts";
 import type { AnswerEvent, WireProtocol } from "../protocol/events.ts";
 import { encodeSse, SseParser } from "../protocol/sse.ts";
 import type { Answer } from "../pipeline/types.ts";
+import { type Recording, wantsUsageChunk } from "../cache/recording.ts";
 import { errorEnvelope, upstreamErrorMessage } from "./errors.ts";
 
 const encoder = new TextEncoder();
@@ -51,6 +52,9 @@ export function encodeAnswer(
   onStreamEnd: StreamEndHook = () => {},
 ): Response {
   for (const [k, v] of answer.headers) headers.set(k, v);
+  if (answer.layerHeaders) {
+    for (const [k, v] of Object.entries(answer.layerHeaders)) headers.set(k, v);
+  }
   const same = answer.protocol === wants.protocol;
   const body = answer.body;
 
@@ -83,8 +87,14 @@ export function encodeAnswer(
       ? sseResponse(encodeEventStream(events, wants, onStreamEnd), headers)
       : collectToJson(events, wants, headers);
   }
+  if (body.kind === "recording") {
+    const native = nativeReplay(body.recording, wants, headers);
+    if (native) return native;
+  }
   const events = body.kind === "events"
     ? body.events
+    : body.kind === "recording"
+    ? body.recording.events
     : CODECS[answer.protocol].decodeJson(tryParse(body.bytes));
   if (!wants.stream) {
     return jsonResponse(200, CODECS[wants.protocol].encodeJson(events), headers);
@@ -227,4 +237,34 @@ function collectToJson(
     }),
     { status: 200, headers },
   );
+}
+
+/**
+ * Replays a recording in its own protocol and mode: the JSON body as it was,
+ * or the SSE events one by one in their original order. Null when the client
+ * wants another protocol or mode (or, for OpenAI, another usage-chunk choice):
+ * then the recording's events are re-encoded instead.
+ */
+function nativeReplay(rec: Recording, wants: ClientWants, headers: Headers): Response | null {
+  if (rec.protocol !== wants.protocol) return null;
+  if (rec.mode === "json" && !wants.stream && rec.json !== undefined) {
+    headers.set("content-type", "application/json");
+    return new Response(rec.json, { status: 200, headers });
+  }
+  if (rec.mode === "sse" && wants.stream && rec.sse) {
+    if (rec.protocol === "openai_chat" && rec.includeUsage !== wantsUsageChunk(wants.body)) {
+      return null;
+    }
+    const events = rec.sse;
+    let i = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(out) {
+        // One event per chunk: a replay keeps the event sequence, never one burst.
+        if (i < events.length) out.enqueue(encoder.encode(encodeSse(events[i++])));
+        else out.close();
+      },
+    });
+    return sseResponse(stream, headers);
+  }
+  return null;
 }

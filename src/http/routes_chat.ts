@@ -9,8 +9,10 @@ import type { WireProtocol } from "../protocol/events.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ChatRequest, RequestContext } from "../pipeline/types.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import type { Recorder } from "../telemetry/recorder.ts";
 import type { Caller } from "./auth.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
+import { GatewayError } from "./errors.ts";
 import { encodeAnswer } from "./respond.ts";
 import { validateChatRequest } from "./validate.ts";
 
@@ -19,6 +21,8 @@ export interface ChatDeps {
   pipeline: Pipeline;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** Counts each request into the stats and the request log. */
+  recorder?: Recorder;
 }
 
 /** Hono variables set by the auth middleware. */
@@ -51,7 +55,14 @@ export function chatHandler(protocol: WireProtocol, deps: ChatDeps) {
       headers: c.req.raw.headers,
       signal: c.req.raw.signal,
     };
-    const answer = await deps.pipeline.run(req, ctx);
+    let answer;
+    try {
+      answer = await deps.pipeline.run(req, ctx);
+    } catch (e) {
+      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+      throw e;
+    }
+    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
     const headers = new Headers({
       "x-isartor-request-id": ctx.requestId,
       "x-isartor-layer": answer.layer,

@@ -52,7 +52,7 @@ export function modelsHandler(deps: MiscDeps) {
     let upstreamBody: Record<string, unknown> | null = null;
     if (primary.spec.protocol === "openai_chat" && !anthropicClient) {
       try {
-        const key = primary.keys.order()[0]?.key ?? null;
+        const key = primary.keys.peek()?.key ?? null;
         const res = await fetch(endpointUrl(primary, "models"), {
           headers: authHeaders(primary, key, ctx.clientCredential),
           signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(MODELS_TIMEOUT_MS)]),
@@ -107,7 +107,7 @@ export function countTokensHandler(deps: MiscDeps) {
     const ctx = requestContext(c);
     const primary = deps.targets[0];
     if (primary.spec.protocol === "anthropic") {
-      const key = primary.keys.order()[0]?.key ?? null;
+      const key = primary.keys.peek()?.key ?? null;
       const headers: Record<string, string> = {
         "content-type": "application/json",
         "anthropic-version": c.req.header("anthropic-version") ?? "2023-06-01",
@@ -179,6 +179,8 @@ export function nativeChatHandler(deps: MiscDeps) {
     }
     const events = answer.body.kind === "events"
       ? answer.body.events
+      : answer.body.kind === "recording"
+      ? answer.body.recording.events
       : CODECS[answer.protocol].decodeJson(JSON.parse(new TextDecoder().decode(answer.body.bytes)));
     const text = events.map((e) => e.type === "text" ? e.text : "").join("");
     const usage = events.findLast((e) => e.type === "usage");

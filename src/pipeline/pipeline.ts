@@ -1,5 +1,6 @@
 /**
- * The cascade: layers run in order; the first that answers ends the walk.
+ * The cascade: layers run in order; the first that answers ends the walk, and
+ * its answer flows back through the layers before it (which may record it).
  *
  * @module
  */
@@ -11,12 +12,17 @@ import type { Answer, ChatRequest, Layer, RequestContext } from "./types.ts";
 export class Pipeline {
   constructor(readonly layers: readonly Layer[]) {}
 
-  /** The first answer any layer gives. */
-  async run(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
-    for (const layer of this.layers) {
-      const answer = await layer.handle(req, ctx);
-      if (answer) return answer;
-    }
-    throw new GatewayError(503, "no_layer_answered", "no layer could answer this request");
+  /** The answer of the first layer that answers. */
+  run(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
+    const step = (i: number): Promise<Answer> => {
+      const layer = this.layers[i];
+      if (!layer) {
+        return Promise.reject(
+          new GatewayError(503, "no_layer_answered", "no layer could answer this request"),
+        );
+      }
+      return layer.handle(req, ctx, () => step(i + 1));
+    };
+    return step(0);
   }
 }

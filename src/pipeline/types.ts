@@ -8,6 +8,7 @@
  */
 
 import type { AnswerEvent, WireProtocol } from "../protocol/events.ts";
+import type { Recording } from "../cache/recording.ts";
 
 /** The layer that answered, as reported in `X-Isartor-Layer`. */
 export type LayerName = "l1a" | "l1b" | "l2" | "l3";
@@ -51,8 +52,10 @@ export type AnswerBody =
   | { kind: "json"; bytes: Uint8Array<ArrayBuffer> }
   /** A live SSE byte stream, relayed as it arrives. */
   | { kind: "sse"; stream: ReadableStream<Uint8Array> }
-  /** A recording, replayed in whatever protocol and mode the client wants. */
-  | { kind: "events"; events: AnswerEvent[] };
+  /** Answer events, encoded in whatever protocol and mode the client wants. */
+  | { kind: "events"; events: AnswerEvent[] }
+  /** A cached recording: replayed natively when protocol and mode match, else from its events. */
+  | { kind: "recording"; recording: Recording };
 
 /** What a layer returns when it answers. */
 export interface Answer {
@@ -66,10 +69,19 @@ export interface Answer {
   body: AnswerBody;
   /** The provider that answered, for logs and `X-Isartor-Provider`. */
   provider?: string;
+  /** Extra response headers set by the layer that answered (cache age, similarity). */
+  layerHeaders?: Record<string, string>;
 }
 
-/** One step of the cascade. Returns an answer, or null to pass to the next layer. */
+/** Calls the rest of the cascade (the layers after this one). */
+export type Next = () => Promise<Answer>;
+
+/**
+ * One step of the cascade. A layer answers, or passes by calling `next()`;
+ * what `next()` returns comes back through it, so a cache can record the
+ * answer on the way back (the composition model of Hono's middleware).
+ */
 export interface Layer {
   readonly name: LayerName;
-  handle(req: ChatRequest, ctx: RequestContext): Promise<Answer | null>;
+  handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer>;
 }

@@ -111,6 +111,14 @@ export class Metrics {
     "isartor_client_aborts_total",
     "Requests the client abandoned before the answer completed.",
   );
+  readonly cacheLookups = new Counter(
+    "isartor_cache_lookups_total",
+    "Cache lookups, by layer and outcome (hit, miss, bypass).",
+  );
+  readonly cacheStoreErrors = new Counter(
+    "isartor_cache_store_errors_total",
+    "Cache store operations that failed and degraded to pass-through.",
+  );
   readonly startedAt = Date.now();
 
   /** The Prometheus text exposition. */
@@ -124,6 +132,8 @@ export class Metrics {
       this.fallbacks,
       this.streamErrors,
       this.clientAborts,
+      this.cacheLookups,
+      this.cacheStoreErrors,
       uptime,
     ].map((m) => m.render()).join("\n") + "\n";
   }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createGateway, type Gateway } from "../../src/app.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { serveGateway } from "../../src/server.ts";
 
@@ -12,24 +12,34 @@ import { serveGateway } from "../../src/server.ts";
 export interface TestGateway {
   url: string;
   gateway: Gateway;
+  /** The temporary data directory (removed on close). */
+  dataDir: string;
   close(): Promise<void>;
 }
 
-/** Starts a gateway with test defaults (fast retries, no jitter) plus the given config. */
-export async function startGateway(config: Record<string, unknown>): Promise<TestGateway> {
+/**
+ * Starts a gateway with test defaults (fast retries, no jitter, caches off so
+ * L3 tests see every request upstream) plus the given config.
+ */
+export async function startGateway(
+  config: Record<string, unknown>,
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
   const dataDir = await Deno.makeTempDir({ prefix: "isartor-test-" });
   const cfg = parseConfig({
     host_port: "127.0.0.1:0",
     data_dir: dataDir,
     l3_retry_base_ms: 1,
     l3_retry_max_ms: 20,
+    cache_mode: "off",
     ...config,
   });
-  const gateway = createGateway(cfg, { random: () => 1 });
+  const gateway = createGateway(cfg, { random: () => 1, ...options });
   const server = await serveGateway(gateway);
   return {
     url: server.url,
     gateway,
+    dataDir,
     async close() {
       await server.shutdown();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});

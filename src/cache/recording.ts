@@ -1,0 +1,193 @@
+/**
+ * A recording: a complete upstream answer, kept as the provider sent it
+ * (native JSON body or SSE events) and as protocol-neutral events, so it can
+ * be replayed byte-faithfully in its own protocol and mode, or re-encoded for
+ * any other.
+ *
+ * Only complete answers become recordings: a JSON body with a stop reason, or
+ * a stream that ended cleanly after its terminal event. Errors, cut or
+ * aborted streams never do.
+ *
+ * @module
+ */
+
+import { CODECS } from "../protocol/codecs.ts";
+import type { AnswerEvent, SseEvent, StopReason, WireProtocol } from "../protocol/events.ts";
+import { SseParser } from "../protocol/sse.ts";
+
+/** A complete answer, ready to replay. */
+export interface Recording {
+  v: 1;
+  protocol: WireProtocol;
+  mode: "json" | "sse";
+  /** The native JSON body text (mode "json"). */
+  json?: string;
+  /** The native SSE events, in order (mode "sse"). */
+  sse?: SseEvent[];
+  /** Whether the recorded OpenAI stream carried a usage chunk (`stream_options.include_usage`). */
+  includeUsage?: boolean;
+  /** The answer as neutral events. */
+  events: AnswerEvent[];
+  /** When it was recorded (ms since the epoch). */
+  createdAt: number;
+}
+
+/** Stop reasons of answers worth replaying; refusals and paused turns are not. */
+const CACHEABLE_STOPS: ReadonlySet<StopReason> = new Set([
+  "end_turn",
+  "max_tokens",
+  "tool_use",
+  "stop_sequence",
+]);
+
+/**
+ * Whether events form a complete answer that may be cached: some content and
+ * a terminal stop event with a replayable reason.
+ */
+export function isCompleteAnswer(events: readonly AnswerEvent[]): boolean {
+  const last = events.findLast((e) => e.type === "stop");
+  const content = events.some((e) =>
+    e.type === "text" || e.type === "tool_call" || e.type === "reasoning"
+  );
+  return content && last?.type === "stop" && CACHEABLE_STOPS.has(last.reason);
+}
+
+/** Whether a client request asked OpenAI for the usage chunk. */
+export function wantsUsageChunk(body: Record<string, unknown>): boolean {
+  const o = body.stream_options;
+  return typeof o === "object" && o !== null &&
+    (o as Record<string, unknown>).include_usage === true;
+}
+
+const decoder = new TextDecoder();
+
+/** Records a complete JSON answer, or returns null when it is not cacheable. */
+export function recordJson(
+  protocol: WireProtocol,
+  bytes: Uint8Array,
+  now: number = Date.now(),
+): Recording | null {
+  const json = decoder.decode(bytes);
+  let events: AnswerEvent[];
+  try {
+    events = CODECS[protocol].decodeJson(JSON.parse(json));
+  } catch {
+    return null;
+  }
+  if (!isCompleteAnswer(events)) return null;
+  return { v: 1, protocol, mode: "json", json, events, createdAt: now };
+}
+
+/**
+ * Watches an SSE byte stream as it is relayed and, if it ends cleanly with a
+ * terminal event, produces its recording. It never delays or changes the bytes.
+ */
+export class SseRecorder {
+  #parser = new SseParser();
+  #decoder;
+  #text = new TextDecoder();
+  #sse: SseEvent[] = [];
+  #events: AnswerEvent[] = [];
+  #failed = false;
+
+  constructor(readonly protocol: WireProtocol, readonly includeUsage: boolean) {
+    this.#decoder = CODECS[protocol].streamDecoder();
+  }
+
+  /** Feeds relayed bytes. */
+  push(chunk: Uint8Array): void {
+    if (this.#failed) return;
+    try {
+      for (const ev of this.#parser.push(this.#text.decode(chunk, { stream: true }))) {
+        this.#sse.push(ev);
+        for (const a of this.#decoder.decode(ev)) this.#events.push(a);
+      }
+    } catch {
+      // An error event or a malformed stream: relay it, never record it.
+      this.#failed = true;
+    }
+  }
+
+  /** The stream ended cleanly: the recording, or null if the answer was not complete. */
+  finish(now: number = Date.now()): Recording | null {
+    if (this.#failed) return null;
+    try {
+      for (const ev of this.#parser.flush()) {
+        this.#sse.push(ev);
+        for (const a of this.#decoder.decode(ev)) this.#events.push(a);
+      }
+      for (const a of this.#decoder.finish()) this.#events.push(a);
+    } catch {
+      return null;
+    }
+    if (!isCompleteAnswer(this.#events)) return null;
+    return {
+      v: 1,
+      protocol: this.protocol,
+      mode: "sse",
+      sse: this.#sse,
+      includeUsage: this.includeUsage,
+      events: this.#events,
+      createdAt: now,
+    };
+  }
+}
+
+/**
+ * Wraps a relayed SSE stream with a recorder. `onDone` gets the recording
+ * when the stream completed, or null when it failed, was cut or cancelled.
+ */
+export function recordSseStream(
+  stream: ReadableStream<Uint8Array>,
+  recorder: SseRecorder,
+  onDone: (rec: Recording | null) => void,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let settled = false;
+  const settle = (rec: Recording | null) => {
+    if (!settled) {
+      settled = true;
+      onDone(rec);
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(out) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (e) {
+        settle(null);
+        out.error(e);
+        return;
+      }
+      if (result.done) {
+        out.close();
+        settle(recorder.finish());
+        return;
+      }
+      recorder.push(result.value);
+      out.enqueue(result.value);
+    },
+    cancel(reason) {
+      settle(null);
+      return reader.cancel(reason);
+    },
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** Serializes a recording for a store. */
+export function encodeRecording(rec: Recording): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(rec));
+}
+
+/** Parses a stored recording; null if it is not one (a foreign or older format). */
+export function decodeRecording(bytes: Uint8Array): Recording | null {
+  try {
+    const rec = JSON.parse(decoder.decode(bytes));
+    return rec && rec.v === 1 && Array.isArray(rec.events) ? rec as Recording : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * L1a, the exact cache: answers a request that was answered before, byte for
+ * byte, from its recording.
+ *
+ * A key (docs/cache-key.md) lives under a partition of tenant and provider, so
+ * two tenants never share an entry. Only complete answers are recorded.
+ * Concurrent identical misses call the upstream once (single-flight): the
+ * others wait for the leader's recording.
+ *
+ * @module
+ */
+
+import { exactKey, isSampled, uncacheableReason } from "../cache/cache_key.ts";
+import type { StoreKey } from "../cache/byte_store.ts";
+import {
+  type Recording,
+  recordJson,
+  recordSseStream,
+  SseRecorder,
+  wantsUsageChunk,
+} from "../cache/recording.ts";
+import type { RecordingCache } from "../cache/recording_cache.ts";
+import { RawKeyMemo } from "../cache/raw_fingerprint.ts";
+import type { WireProtocol } from "../protocol/events.ts";
+import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+
+/** Per-request cache directives from the client. */
+export interface CacheDirectives {
+  /** May the cache answer? (`no-cache` and `no-store` say no.) */
+  read: boolean;
+  /** May the answer be stored? (`no-store` says no.) */
+  write: boolean;
+}
+
+/**
+ * Reads `Cache-Control: no-cache` (skip the lookup, refresh the entry),
+ * `Cache-Control: no-store` (neither read nor write) and `x-isartor-cache: off`.
+ */
+export function cacheDirectives(headers: Headers): CacheDirectives {
+  if ((headers.get("x-isartor-cache") ?? "").trim().toLowerCase() === "off") {
+    return { read: false, write: false };
+  }
+  const cc = (headers.get("cache-control") ?? "").toLowerCase();
+  if (!cc) return { read: true, write: true };
+  const parts = cc.split(",").map((s) => s.trim());
+  if (parts.includes("no-store")) return { read: false, write: false };
+  if (parts.includes("no-cache")) return { read: false, write: true };
+  return { read: true, write: true };
+}
+
+/** Settings of the exact cache. */
+export interface ExactCacheOptions {
+  /** The provider partition (the primary provider's name). */
+  provider: string;
+  modelAliases: Record<string, string>;
+  /** Cache requests that sample (temperature > 0 without a seed)? */
+  cacheSampled: boolean;
+}
+
+/** Counters for the stats API. */
+export interface ExactCacheCounters {
+  hits: number;
+  misses: number;
+  stores: number;
+  bypassed: number;
+  coalesced: number;
+}
+
+/** The exact-cache layer. */
+export class ExactCacheLayer implements Layer {
+  readonly name = "l1a" as const;
+  readonly counters: ExactCacheCounters = {
+    hits: 0,
+    misses: 0,
+    stores: 0,
+    bypassed: 0,
+    coalesced: 0,
+  };
+  #inflight = new Map<string, Promise<Recording | null>>();
+  #memo = new RawKeyMemo();
+
+  constructor(
+    readonly cache: RecordingCache,
+    readonly options: ExactCacheOptions,
+    readonly metrics: Metrics,
+  ) {}
+
+  /**
+   * The store key of a request for a tenant. With the raw bytes, a repeat of
+   * the same bytes skips canonicalization (see src/cache/raw_fingerprint.ts).
+   */
+  keyOf(
+    protocol: WireProtocol,
+    body: Record<string, unknown>,
+    headers: Headers,
+    tenant: string,
+    raw?: Uint8Array,
+  ) {
+    const fp = raw
+      ? this.#memo.fingerprint(`${protocol}\u0000${headers.get("anthropic-beta") ?? ""}`, raw)
+      : undefined;
+    let digest = fp ? this.#memo.get(fp) : undefined;
+    if (!digest) {
+      const model = typeof body.model === "string" ? body.model : "";
+      digest = exactKey(protocol, body, this.options.modelAliases[model] ?? model, headers);
+      if (fp) this.#memo.set(fp, digest);
+    }
+    return { digest, key: ["l1a", tenant, this.options.provider, digest] as StoreKey };
+  }
+
+  /** The partition prefix of a tenant (for deletion). */
+  tenantPrefix(tenant: string): StoreKey {
+    return ["l1a", tenant];
+  }
+
+  /** Whether this request may use the cache at all; the reason when not. */
+  bypassReason(req: ChatRequest): string | null {
+    const reason = uncacheableReason(req.protocol, req.body);
+    if (reason) return reason;
+    if (!this.options.cacheSampled && isSampled(req.body)) {
+      return "sampled request (cache_sampled_requests = false)";
+    }
+    return null;
+  }
+
+  async handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer> {
+    const directives = cacheDirectives(req.headers);
+    if ((!directives.read && !directives.write) || this.bypassReason(req)) {
+      this.counters.bypassed++;
+      this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "bypass" });
+      return next();
+    }
+    const { digest, key } = this.keyOf(req.protocol, req.body, req.headers, ctx.tenant, req.raw);
+    const id = key.join("\u0000");
+    if (directives.read) {
+      const rec = await this.cache.get(key);
+      if (rec) return this.#hit(rec, digest);
+      const pending = this.#inflight.get(id);
+      if (pending) {
+        this.counters.coalesced++;
+        const shared = await pending;
+        if (shared) return this.#hit(shared, digest);
+        // The leader failed: this request tries on its own.
+        return next();
+      }
+    }
+    this.counters.misses++;
+    this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "miss" });
+    if (!directives.write) return next();
+
+    let settle!: (rec: Recording | null) => void;
+    const leader = !this.#inflight.has(id);
+    if (leader) {
+      this.#inflight.set(id, new Promise((resolve) => (settle = resolve)));
+    }
+    const done = (rec: Recording | null) => {
+      if (rec) {
+        this.counters.stores++;
+        // Writing never delays the client: the store is awaited in the background.
+        this.cache.set(key, rec).catch(() => {});
+      }
+      if (leader) {
+        this.#inflight.delete(id);
+        settle(rec);
+      }
+    };
+    let answer: Answer;
+    try {
+      answer = await next();
+    } catch (e) {
+      done(null);
+      throw e;
+    }
+    return this.#record(answer, req, done);
+  }
+
+  #hit(rec: Recording, digest: string): Answer {
+    this.counters.hits++;
+    this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "hit" });
+    const age = Math.max(0, Math.floor((Date.now() - rec.createdAt) / 1000));
+    return {
+      layer: "l1a",
+      status: 200,
+      headers: new Headers(),
+      protocol: rec.protocol,
+      body: { kind: "recording", recording: rec },
+      layerHeaders: { age: String(age), "x-isartor-cache-key": digest },
+    };
+  }
+
+  /** Wraps the answer so that, once complete, it is stored; errors and cut streams never are. */
+  #record(answer: Answer, req: ChatRequest, done: (rec: Recording | null) => void): Answer {
+    if (answer.status !== 200) {
+      done(null);
+      return answer;
+    }
+    const body = answer.body;
+    if (body.kind === "json") {
+      done(recordJson(answer.protocol, body.bytes));
+      return answer;
+    }
+    if (body.kind === "sse") {
+      // Cross-protocol streams were asked for usage by the translation.
+      const includeUsage = answer.protocol === req.protocol ? wantsUsageChunk(req.body) : true;
+      const recorder = new SseRecorder(answer.protocol, includeUsage);
+      return {
+        ...answer,
+        body: { kind: "sse", stream: recordSseStream(body.stream, recorder, done) },
+      };
+    }
+    done(null);
+    return answer;
+  }
+}

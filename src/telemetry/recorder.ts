@@ -1,0 +1,134 @@
+/**
+ * The edge's recorder: counts each chat request into the stats and the request
+ * log once its answer is known, with the client tool and the token usage.
+ *
+ * Usage comes from the answer's usage events (a cache hit replays the usage of
+ * the answer it recorded: the tokens it saved), the JSON body, or the live
+ * stream as it goes by (counted when the stream ends).
+ *
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import type { Usage } from "../protocol/events.ts";
+import type { Answer, ChatRequest, RequestContext } from "../pipeline/types.ts";
+import { detectClientTool } from "./client_tools.ts";
+import { resolvePrices } from "./prices.ts";
+import { logLine, REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
+import { type RequestRecord, Stats } from "./stats.ts";
+import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
+
+/** The stats file name inside the data directory. */
+export const STATS_FILE = "stats.json";
+
+/** Counts requests into the stats and the request log. */
+export class Recorder {
+  constructor(
+    readonly stats: Stats,
+    readonly log: RequestLog | null,
+    /** The provider credited when an answer names none (the primary provider). */
+    readonly defaultProvider: string,
+  ) {}
+
+  /**
+   * Records an answered request. Returns the answer to encode: the same one, or
+   * for a live stream, one whose body counts the usage as it passes.
+   */
+  answered(req: ChatRequest, ctx: RequestContext, answer: Answer): Answer {
+    const base = this.#base(req, ctx, answer.layer, answer.status);
+    base.provider = answer.provider ?? this.defaultProvider;
+    const body = answer.body;
+    if (body.kind === "recording") {
+      this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
+    } else if (body.kind === "events") {
+      this.#finish(base, usageOfEvents(body.events), ctx.requestId);
+    } else if (body.kind === "json") {
+      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx.requestId);
+    } else {
+      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx.requestId));
+      return { ...answer, body: { kind: "sse", stream } };
+    }
+    return answer;
+  }
+
+  /** Records a request the gateway answered with an error of its own. */
+  failed(
+    req: { protocol: string; model?: string; stream?: boolean; headers: Headers },
+    ctx: RequestContext,
+    status: number,
+  ): void {
+    this.#finish(
+      {
+        time: Date.now() - (performance.now() - ctx.startedAt),
+        tool: detectClientTool(req.headers),
+        route: req.protocol,
+        model: req.model ?? "",
+        layer: "gateway",
+        status,
+        latencyMs: performance.now() - ctx.startedAt,
+        provider: "",
+        stream: req.stream ?? false,
+      },
+      null,
+      ctx.requestId,
+    );
+  }
+
+  #base(req: ChatRequest, ctx: RequestContext, layer: string, status: number): RequestRecord {
+    const latencyMs = performance.now() - ctx.startedAt;
+    return {
+      time: Date.now() - latencyMs,
+      tool: detectClientTool(req.headers),
+      route: req.protocol,
+      model: req.model,
+      layer,
+      status,
+      latencyMs,
+      provider: "",
+      stream: req.stream,
+    };
+  }
+
+  #finish(r: RequestRecord, usage: Partial<Usage> | null, requestId: string): void {
+    if (usage) {
+      r.inputTokens = usage.inputTokens;
+      r.outputTokens = usage.outputTokens;
+      r.cachedTokens = usage.cacheReadTokens;
+    }
+    this.stats.record(r);
+    this.log?.append(logLine(r, requestId));
+  }
+
+  /** Writes the stats and the request log a last time. */
+  async close(): Promise<void> {
+    await Promise.all([this.stats.close(), this.log?.close()]);
+  }
+}
+
+/** Whether a data directory exists and is usable (never created here: `isartor up` does that). */
+function usableDir(dir: string): boolean {
+  if (dir.startsWith("~")) return false;
+  try {
+    return Deno.statSync(dir).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the recorder from config: stats persisted in `<data_dir>/stats.json`
+ * and, with `log_requests`, the request log in `<data_dir>/requests.jsonl`.
+ * Without a usable data directory, the stats stay in memory.
+ */
+export function createRecorder(config: Config, defaultProvider: string): Recorder {
+  const dir = config.data_dir.replace(/[\\/]+$/, "");
+  const persist = usableDir(dir);
+  const stats = new Stats({
+    prices: resolvePrices(config.provider_prices),
+    path: persist ? `${dir}/${STATS_FILE}` : null,
+  });
+  const log = persist && config.log_requests
+    ? new RequestLog({ path: `${dir}/${REQUEST_LOG_FILE}` })
+    : null;
+  return new Recorder(stats, log, defaultProvider);
+}

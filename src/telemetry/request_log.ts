@@ -1,0 +1,132 @@
+/**
+ * The request log: one JSON line per request in `<data_dir>/requests.jsonl`,
+ * for `isartor logs --requests`. Lines are buffered and appended about once a
+ * second and on close; the file rotates to `requests.jsonl.1` past a size limit.
+ *
+ * A line holds what the stats hold (time, tool, route, model, layer, status,
+ * latency, tokens), never prompt contents or keys.
+ *
+ * @module
+ */
+
+import type { RequestRecord } from "./stats.ts";
+
+/** The file name inside the data directory. */
+export const REQUEST_LOG_FILE = "requests.jsonl";
+/** Rotation threshold. */
+export const REQUEST_LOG_MAX_BYTES = 10 * 1024 * 1024;
+/** Lines kept in memory while the disk is slow, before the oldest are dropped. */
+const MAX_PENDING = 10_000;
+
+/** One line of the request log. */
+export interface RequestLogLine {
+  time: string;
+  request_id: string;
+  tool: string;
+  route: string;
+  model: string;
+  layer: string;
+  status: number;
+  latency_ms: number;
+  provider: string;
+  stream: boolean;
+  input_tokens: number | null;
+  output_tokens: number | null;
+}
+
+/** The JSON line for a record. */
+export function logLine(r: RequestRecord, requestId: string): RequestLogLine {
+  return {
+    time: new Date(r.time).toISOString(),
+    request_id: requestId,
+    tool: r.tool,
+    route: r.route,
+    model: r.model,
+    layer: r.layer,
+    status: r.status,
+    latency_ms: Math.round(r.latencyMs * 10) / 10,
+    provider: r.provider,
+    stream: r.stream,
+    input_tokens: r.inputTokens ?? null,
+    output_tokens: r.outputTokens ?? null,
+  };
+}
+
+/** Options of {@linkcode RequestLog}. */
+export interface RequestLogOptions {
+  /** The log file. */
+  path: string;
+  maxBytes?: number;
+  flushDelayMs?: number;
+  warn?: (message: string) => void;
+}
+
+/** A buffered, rotating JSON-lines writer. */
+export class RequestLog {
+  readonly path: string;
+  readonly #maxBytes: number;
+  readonly #flushDelayMs: number;
+  readonly #warn: (message: string) => void;
+  #pending: string[] = [];
+  #size: number | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #closed = false;
+  #warned = false;
+
+  constructor(options: RequestLogOptions) {
+    this.path = options.path;
+    this.#maxBytes = options.maxBytes ?? REQUEST_LOG_MAX_BYTES;
+    this.#flushDelayMs = options.flushDelayMs ?? 1000;
+    this.#warn = options.warn ?? ((m) => console.error(`[isartor] ${m}`));
+  }
+
+  /** Queues one line; it reaches the disk within about a second. */
+  append(line: RequestLogLine): void {
+    if (this.#closed) return;
+    this.#pending.push(JSON.stringify(line) + "\n");
+    if (this.#pending.length > MAX_PENDING) this.#pending.shift();
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.#flushDelayMs);
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Appends what is queued now. */
+  flush(): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#write());
+    return this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join("");
+    this.#pending = [];
+    try {
+      if (this.#size === null) {
+        this.#size = await Deno.stat(this.path).then((s) => s.size, () => 0);
+      }
+      if (this.#size > 0 && this.#size + text.length > this.#maxBytes) {
+        await Deno.rename(this.path, `${this.path}.1`);
+        this.#size = 0;
+      }
+      await Deno.writeTextFile(this.path, text, { append: true, mode: 0o600 });
+      this.#size += text.length;
+    } catch (e) {
+      this.#size = null;
+      if (!this.#warned) this.#warn(`cannot write ${this.path}: ${(e as Error).message}`);
+      this.#warned = true;
+    }
+  }
+
+  /** Stops the timer and writes what is left. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+}

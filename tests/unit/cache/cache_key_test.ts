@@ -1,0 +1,170 @@
+// Golden tests of the exact-cache key spec (docs/cache-key.md).
+import assert from "node:assert/strict";
+import {
+  exactKey,
+  isSampled,
+  keyMaterial,
+  uncacheableReason,
+} from "../../../src/cache/cache_key.ts";
+import { canonicalJson } from "../../../src/cache/canonical_json.ts";
+
+const NO_HEADERS = new Headers();
+const key = (
+  body: Record<string, unknown>,
+  protocol: "openai_chat" | "anthropic" = "openai_chat",
+) => exactKey(protocol, body, String(body.model), NO_HEADERS);
+
+const CHAT = {
+  model: "gpt-4o-mini",
+  temperature: 0,
+  messages: [
+    { role: "system", content: "Be terse." },
+    { role: "user", content: "What is 2+2?" },
+  ],
+};
+
+Deno.test("cache key: golden material and digest (changing these breaks every stored key)", () => {
+  const body = { ...CHAT, stream: true, user: "u-1" };
+  assert.equal(
+    canonicalJson(keyMaterial("openai_chat", body, "gpt-4o-mini", NO_HEADERS)),
+    '{"body":{"messages":[{"content":"Be terse.","role":"system"},{"content":"What is 2+2?","role":"user"}],"temperature":0},"headers":{},"model":"gpt-4o-mini","protocol":"openai_chat","v":1}',
+  );
+  assert.equal(key(body), "3dd03abd25922ae96e34f46518844763c49e22056d7fef2178e67b03b5fa1711");
+  const anthropic = {
+    model: "claude",
+    max_tokens: 64,
+    system: [{ type: "text", text: "S", cache_control: { type: "ephemeral" } }],
+    messages: [{
+      role: "user",
+      content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }],
+    }],
+    metadata: { user_id: "x" },
+  };
+  const beta = new Headers({ "anthropic-beta": "b2, a1" });
+  assert.equal(
+    canonicalJson(keyMaterial("anthropic", anthropic, "claude", beta)),
+    '{"body":{"max_tokens":64,"messages":[{"content":[{"text":"hi","type":"text"}],"role":"user"}],"system":[{"text":"S","type":"text"}]},"headers":{"anthropic-beta":"a1,b2"},"model":"claude","protocol":"anthropic","v":1}',
+  );
+  assert.equal(
+    exactKey("anthropic", anthropic, "claude", beta),
+    "357cc60fb5ab01cfc500821cc44120565b4afb81db229ae9df359aeabced9e24",
+  );
+});
+
+Deno.test("cache key: key order and whitespace in the client's JSON never change it", () => {
+  const reordered = JSON.parse(
+    '{ "messages": [ {"content":"Be terse.","role":"system"}, {"role":"user","content":"What is 2+2?"} ], "temperature": 0.0, "model": "gpt-4o-mini" }',
+  );
+  assert.equal(key(reordered), key(CHAT));
+});
+
+Deno.test("cache key: fields that cannot change the answer are left out", () => {
+  const base = key(CHAT);
+  for (
+    const extra of [
+      { stream: true },
+      { stream: true, stream_options: { include_usage: true } },
+      { user: "alice" },
+      { metadata: { session: "s1" } },
+      { store: true },
+      { service_tier: "flex" },
+      { prompt_cache_key: "k" },
+      { safety_identifier: "h" },
+    ]
+  ) assert.equal(key({ ...CHAT, ...extra }), base, JSON.stringify(extra));
+  const a = {
+    model: "claude",
+    max_tokens: 10,
+    messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
+  };
+  const marked = {
+    ...a,
+    messages: [{
+      role: "user",
+      content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }],
+    }],
+    metadata: { user_id: "u" },
+    stream: true,
+  };
+  assert.equal(key(marked, "anthropic"), key(a, "anthropic"));
+});
+
+Deno.test("cache key: every field that can change the answer changes it", () => {
+  const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }];
+  const withTools = { ...CHAT, tools, tool_choice: "auto" };
+  const variants: Record<string, unknown>[] = [
+    { ...CHAT, model: "gpt-4o" },
+    { ...CHAT, temperature: 0.5 },
+    { ...CHAT, top_p: 0.9 },
+    { ...CHAT, max_tokens: 5 },
+    { ...CHAT, stop: ["\n"] },
+    { ...CHAT, seed: 1 },
+    { ...CHAT, presence_penalty: 0.1 },
+    { ...CHAT, frequency_penalty: 0.1 },
+    { ...CHAT, n: 2 },
+    { ...CHAT, response_format: { type: "json_object" } },
+    { ...CHAT, reasoning_effort: "high" },
+    { ...CHAT, messages: [CHAT.messages[1]] },
+    { ...CHAT, messages: [{ role: "system", content: "Be verbose." }, CHAT.messages[1]] },
+    withTools,
+    { ...withTools, tool_choice: "required" },
+    { ...withTools, tool_choice: { type: "function", function: { name: "f" } } },
+    { ...CHAT, some_future_field: true },
+  ];
+  const keys = new Set([key(CHAT), ...variants.map((v) => key(v))]);
+  assert.equal(keys.size, variants.length + 1);
+  // A different tool result is a different conversation.
+  const turn = (result: string) => ({
+    ...CHAT,
+    messages: [
+      ...CHAT.messages,
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: result },
+    ],
+  });
+  assert.notEqual(key(turn("42")), key(turn("43")));
+  // The protocol is part of the key, and so is anthropic-beta.
+  assert.notEqual(
+    exactKey("anthropic", CHAT, "m", NO_HEADERS),
+    exactKey("openai_chat", CHAT, "m", NO_HEADERS),
+  );
+  assert.notEqual(
+    exactKey("anthropic", CHAT, "m", new Headers({ "anthropic-beta": "x" })),
+    exactKey("anthropic", CHAT, "m", NO_HEADERS),
+  );
+  // The model after alias resolution is what counts.
+  assert.equal(
+    exactKey("openai_chat", { ...CHAT, model: "fast" }, "gpt-4o-mini", NO_HEADERS),
+    key(CHAT),
+  );
+});
+
+Deno.test("cache key: a schema property named cache_control is not stripped", () => {
+  const tool = (props: Record<string, unknown>) => ({
+    model: "claude",
+    max_tokens: 5,
+    messages: [{ role: "user", content: "x" }],
+    tools: [{ name: "t", input_schema: { type: "object", properties: props } }],
+  });
+  assert.notEqual(
+    key(tool({ cache_control: { type: "string" } }), "anthropic"),
+    key(tool({}), "anthropic"),
+  );
+});
+
+Deno.test("cache key: uncacheable requests and the sampling test", () => {
+  assert.match(
+    uncacheableReason("openai_responses", { previous_response_id: "resp_1" }) ?? "",
+    /previous_response_id/,
+  );
+  assert.match(uncacheableReason("openai_chat", { n: 3 }) ?? "", /n > 1/);
+  assert.equal(uncacheableReason("openai_chat", CHAT), null);
+  assert.equal(isSampled({}), true, "providers default to temperature 1");
+  assert.equal(isSampled({ temperature: 0 }), false);
+  assert.equal(isSampled({ temperature: 0.7, seed: 3 }), false);
+  assert.equal(isSampled({ temperature: 0.7 }), true);
+});
