@@ -6,6 +6,7 @@
  */
 
 import { loadConfig, type LoadedConfig } from "../src/config/load.ts";
+import { credentialsPath, permissionWarnings, readCredentialsSync } from "./credentials.ts";
 
 /** The user's home directory. */
 export function homeDir(): string {
@@ -21,11 +22,37 @@ export function isartorEnv(): Record<string, string> {
   return out;
 }
 
-/** Loads the configuration as the gateway would see it. */
-export function loadCliConfig(overrides: Record<string, unknown> = {}): LoadedConfig {
+/** The configuration as the CLI sees it, and where the stored credentials came from. */
+export interface CliLoadedConfig extends LoadedConfig {
+  /** The credentials file that was layered in, if any. */
+  credentials: string | null;
+}
+
+/** Options of {@linkcode loadCliConfig}. */
+export interface CliConfigOptions {
+  /** Where warnings go (a credentials file readable by others); stderr by default. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * Loads the configuration as the gateway would see it: defaults < stored
+ * credentials (`<data_dir>/credentials`, written by `isartor set-key`) <
+ * `isartor.toml` < `ISARTOR__*` variables.
+ */
+export function loadCliConfig(
+  overrides: Record<string, unknown> = {},
+  options: CliConfigOptions = {},
+): CliLoadedConfig {
   const env = isartorEnv();
   for (const [k, v] of Object.entries(overrides)) {
     env[`ISARTOR__${k.toUpperCase()}`] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  return loadConfig({ cwd: Deno.cwd(), home: homeDir(), env });
+  const sources = { cwd: Deno.cwd(), home: homeDir(), env };
+  const first = loadConfig(sources);
+  const path = credentialsPath(first.config.data_dir);
+  const stored = readCredentialsSync(path);
+  if (stored === null) return { ...first, credentials: null };
+  const warn = options.warn ?? ((line: string) => console.error(line));
+  for (const w of permissionWarnings(path)) warn(`isartor: ${w}`);
+  return { ...loadConfig({ ...sources, stored }), credentials: path };
 }

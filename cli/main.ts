@@ -8,8 +8,15 @@
 import { ConfigError } from "../src/config/load.ts";
 import { VERSION } from "../src/version.ts";
 import { type CliIO, EXIT, style, terminalIO, UsageError } from "./io.ts";
+import { runCheck, usage as checkUsage } from "./check.ts";
+import { runInit, usage as initUsage } from "./init.ts";
 import { runServe } from "./serve.ts";
+import { runSetKey, usage as setKeyUsage } from "./set_key.ts";
 import { runUp, usage as upUsage } from "./up.ts";
+import { runStop, usage as stopUsage } from "./stop.ts";
+import { runLogs, usage as logsUsage } from "./logs.ts";
+import { runStats, usage as statsUsage } from "./stats.ts";
+import { runDemo, usage as demoUsage } from "./demo.ts";
 
 interface Command {
   summary: string;
@@ -18,7 +25,26 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  up: { summary: "start the gateway", usage: upUsage, run: runUp },
+  up: { summary: "start the gateway (--detach: in the background)", usage: upUsage, run: runUp },
+  stop: { summary: "stop the gateway gracefully", usage: stopUsage, run: runStop },
+  logs: { summary: "show the gateway's log or the request log", usage: logsUsage, run: runLogs },
+  stats: {
+    summary: "requests, deflection, tokens and cost saved",
+    usage: statsUsage,
+    run: runStats,
+  },
+  demo: { summary: "see the layers work, no key needed", usage: demoUsage, run: runDemo },
+  init: { summary: "write a commented isartor.toml", usage: initUsage, run: runInit },
+  "set-key": {
+    summary: "store a provider's API key (hidden prompt or pipe)",
+    usage: setKeyUsage,
+    run: runSetKey,
+  },
+  check: {
+    summary: "test providers, show layers, auth and allowed hosts",
+    usage: checkUsage,
+    run: runCheck,
+  },
 };
 
 /** The top-level help. */
@@ -37,8 +63,12 @@ export function helpText(): string {
     "  -V, --version  print the version",
     "",
     "Examples:",
+    "  isartor set-key -p groq    store a key (prompted, hidden)",
+    "  isartor check              test the key and show what would run",
     "  isartor up                 start the gateway on 127.0.0.1:8080",
     "  isartor up --port 9090     start it on another port",
+    "  isartor up --detach        start it in the background (then: isartor stats, isartor stop)",
+    "  isartor demo               watch the layers answer a bundled workload, no key needed",
     "",
     "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
   ].join("\n");

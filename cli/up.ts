@@ -1,28 +1,52 @@
 /**
- * `isartor up`: starts the gateway as a child process with explicit,
- * narrow Deno permissions computed from the config.
+ * `isartor up`: starts the gateway as a child process with explicit, narrow
+ * Deno permissions computed from the config, in the foreground or detached
+ * (output to `<data_dir>/isartor.log`). Refuses to start a second instance.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
+import { splitHostPort } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
-import { type CliIO, EXIT, UsageError } from "./io.ts";
+import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { gatewayPermissionFlags } from "./permissions.ts";
+import {
+  findInstance,
+  gatewayFiles,
+  isHealthy,
+  type PidInfo,
+  readPidFile,
+  removePidFile,
+  rotateLog,
+  waitFor,
+} from "./process.ts";
+import { startSpinner } from "./spinner.ts";
 
-export const usage = `isartor up [--port P] [--host H]
+export const usage = `isartor up [--detach] [--port P] [--host H] [--json]
 
-Starts the gateway in the foreground (Ctrl-C stops it gracefully).
+Starts the gateway: in the foreground (Ctrl-C stops it gracefully), or with
+--detach in the background, its output going to <data_dir>/isartor.log.
+Refuses to start while another isartor runs with the same data directory.
 
 Options:
-  --port P   port to listen on (default from host_port, 8080)
-  --host H   address to bind (default from host_port, 127.0.0.1);
-             any non-loopback address requires gateway_api_key
+  -d, --detach   run in the background; prints the banner once it answers
+  --port P       port to listen on (default from host_port, 8080)
+  --host H       address to bind (default from host_port, 127.0.0.1);
+                 any non-loopback address requires gateway_api_key
+  --json         with --detach: print {"url", "pid", "log", "data_dir"}
 
 Examples:
   isartor up
-  isartor up --port 9090`;
+  isartor up --detach
+  isartor up --port 9090 --detach
+  isartor stop                 stop a detached gateway`;
+
+/** How long a detached start may take before it counts as failed. */
+const START_TIMEOUT_MS = 30_000;
+/** The shell line that sends the child's output to the log file (appending). */
+const REDIRECT = 'exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
 
 /** How to start the gateway process: the command and its arguments. */
 export function serveCommand(config: Config): string[] {
@@ -38,28 +62,92 @@ export function serveCommand(config: Config): string[] {
   return [exec, "run", ...configFlag, ...gatewayPermissionFlags(config), path, "__serve"];
 }
 
+/** Applies --host/--port to the config. */
+function applyBind(config: Config, host?: string, port?: string): void {
+  if (!host && !port) return;
+  const i = config.host_port.lastIndexOf(":");
+  const h = host ?? config.host_port.slice(0, i);
+  const p = port ?? config.host_port.slice(i + 1);
+  if (!/^\d{1,5}$/.test(p) || Number(p) > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, got "${p}"`);
+  }
+  config.host_port = `${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${p}`;
+}
+
+/** A one-line reason the address cannot be bound, or null. */
+function portProblem(hostPort: string): string | null {
+  const { hostname, port } = splitHostPort(hostPort);
+  if (port === 0) return null;
+  try {
+    Deno.listen({ hostname, port }).close();
+    return null;
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      return `${hostname}:${port} is already in use by another program; fix: stop that program, or pick another port with \`isartor up --port <P>\``;
+    }
+    if (e instanceof Deno.errors.AddrNotAvailable) {
+      return `cannot bind ${hostname}: this machine has no such address; fix: use --host 127.0.0.1`;
+    }
+    return null;
+  }
+}
+
+async function sendConfig(child: Deno.ChildProcess, config: Config, detached: boolean) {
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify({ config, detached })));
+  await writer.close();
+}
+
 /** Runs `isartor up`. */
 export async function runUp(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      detach: { type: "boolean", short: "d" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {
     io.out(usage);
     return EXIT.ok;
   }
+  if (values.json && !values.detach) throw new UsageError("--json needs --detach");
   const { config } = loadCliConfig();
-  if (values.port || values.host) {
-    const i = config.host_port.lastIndexOf(":");
-    const host = values.host ?? config.host_port.slice(0, i);
-    const port = values.port ?? config.host_port.slice(i + 1);
-    if (!/^\d{1,5}$/.test(port)) throw new UsageError(`--port must be a number, got "${port}"`);
-    config.host_port = `${
-      host.includes(":") && !host.startsWith("[") ? `[${host}]` : host
-    }:${port}`;
-  }
+  applyBind(config, values.host, values.port);
   await Deno.mkdir(config.data_dir, { recursive: true, mode: 0o700 });
+  const files = gatewayFiles(config.data_dir);
+
+  const instance = await findInstance(files.pid);
+  if (instance.state === "running") {
+    const { url, pid } = instance.info;
+    io.err(style(
+      io,
+      instance.healthy
+        ? `isartor is already running on ${url}, pid ${pid}; run \`isartor stop\` first`
+        : `isartor (pid ${pid}) is running but does not answer on ${url}; run \`isartor stop\` first (or \`isartor stop --force\`)`,
+      "red",
+    ));
+    return EXIT.failure;
+  }
+  if (instance.state === "stale") {
+    removePidFile(files.pid);
+    io.err(`isartor: removed a stale pid file (${instance.reason})`);
+  }
+  const problem = portProblem(config.host_port);
+  if (problem) {
+    io.err(style(io, `isartor: ${problem}`, "red"));
+    return EXIT.failure;
+  }
+  return values.detach
+    ? await runDetached(config, files, io, values.json === true)
+    : await runForeground(config, files.pid);
+}
+
+async function runForeground(config: Config, pidPath: string): Promise<number> {
   const [cmd, ...cmdArgs] = serveCommand(config);
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
@@ -67,21 +155,102 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify({ config })));
-  await writer.close();
-  const forward = (sig: Deno.Signal) => () => {
+  await sendConfig(child, config, false);
+  const forward = () => {
     try {
-      child.kill(sig);
+      child.kill("SIGTERM");
     } catch { /* already gone */ }
   };
-  const onTerm = forward("SIGTERM");
-  Deno.addSignalListener("SIGTERM", onTerm);
   // SIGINT reaches the whole process group from a terminal; swallow it here so the child can drain.
   const onInt = () => {};
+  const unix = Deno.build.os !== "windows";
+  if (unix) Deno.addSignalListener("SIGTERM", forward);
   Deno.addSignalListener("SIGINT", onInt);
   const status = await child.status;
-  Deno.removeSignalListener("SIGTERM", onTerm);
+  if (unix) Deno.removeSignalListener("SIGTERM", forward);
   Deno.removeSignalListener("SIGINT", onInt);
+  removePidFile(pidPath, child.pid);
   return status.success ? EXIT.ok : EXIT.failure;
+}
+
+/** The log's lines written since byte `from`. */
+function logSince(path: string, from: number): string[] {
+  try {
+    const bytes = Deno.readFileSync(path);
+    const text = new TextDecoder().decode(bytes.subarray(Math.min(from, bytes.length)));
+    return text.split("\n").filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+}
+
+async function runDetached(
+  config: Config,
+  files: ReturnType<typeof gatewayFiles>,
+  io: CliIO,
+  json: boolean,
+): Promise<number> {
+  if (Deno.build.os === "windows") {
+    io.err(
+      "isartor up --detach is not supported on Windows yet; run `isartor up` in its own terminal",
+    );
+    return EXIT.failure;
+  }
+  if (rotateLog(files.log)) io.err(`isartor: rotated the log to ${files.log}.1`);
+  let from = 0;
+  try {
+    from = Deno.statSync(files.log).size;
+  } catch { /* no log yet */ }
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", REDIRECT, ...serveCommand(config)],
+    env: { ISARTOR_LOG_FILE: files.log },
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
+  await sendConfig(child, config, true);
+
+  const spinner = startSpinner(io, "starting isartor...");
+  let info: PidInfo | null = null;
+  const ready = await waitFor(async () => {
+    if (exited) return true;
+    const read = readPidFile(files.pid);
+    if (read === null || read === "broken" || read.pid !== child.pid) return false;
+    info = read;
+    return await isHealthy(read.url, 1000);
+  }, START_TIMEOUT_MS);
+  spinner.stop();
+
+  if (exited || !ready || info === null) {
+    if (!exited) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+    const why = exited
+      ? "exited during start"
+      : `did not answer within ${START_TIMEOUT_MS / 1000}s`;
+    io.err(style(io, `isartor: the gateway ${why}; the end of ${files.log}:`, "red"));
+    for (const line of logSince(files.log, from).slice(-20)) io.err(`  ${line}`);
+    removePidFile(files.pid, child.pid);
+    return EXIT.failure;
+  }
+  child.unref();
+  const started = info as PidInfo;
+  if (json) {
+    io.out(JSON.stringify({
+      status: "running",
+      url: started.url,
+      pid: started.pid,
+      log: files.log,
+      data_dir: config.data_dir,
+    }));
+    return EXIT.ok;
+  }
+  for (const line of logSince(files.log, from)) io.out(line);
+  io.out(style(io, `running in the background; log: ${files.log}`, "green"));
+  return EXIT.ok;
 }

@@ -1,0 +1,235 @@
+/**
+ * `isartor check`: one cheap live request per provider in the chain, then
+ * what the gateway would run with: layers, bind address and auth, and the
+ * exact hosts it may reach (the air-gap status).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { Config } from "../src/config/schema.ts";
+import { buildTargets, targetProblem } from "../src/providers/targets.ts";
+import { isLoopback, splitHostPort } from "../src/server.ts";
+import { loadCliConfig } from "./config.ts";
+import { type CliIO, EXIT, style, UsageError } from "./io.ts";
+import { allowedHosts } from "./permissions.ts";
+import { probeFix, type ProbeResult, probeTarget, statusText } from "./probe.ts";
+import { startSpinner } from "./spinner.ts";
+
+/** Help for `isartor check`. */
+export const usage = `isartor check [--json] [--timeout S]
+
+Tests each provider in the chain (llm_provider, then fallback_providers) with
+one cheap request (listing its models: no tokens spent), then shows the
+layers, the gateway's bind address and auth, and the exact hosts the gateway
+may reach. Exits 1 when the primary provider fails.
+
+Options:
+  --timeout S   seconds to wait for each provider (default 5)
+  --json        print the report as JSON
+  -h, --help    show this help
+
+Examples:
+  isartor check
+  isartor check --timeout 15
+  isartor check --json | jq '.providers[0].status'`;
+
+/** The layer section: what the configuration turns on, in pipeline order. */
+export function layerReport(config: Config): Record<string, string> {
+  const mode = config.cache_mode;
+  const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+  const store = config.cache_backend === "kv"
+    ? `kv on disk (${config.data_dir}/cache.kv)`
+    : "memory (lost on restart)";
+  const chain = [config.llm_provider, ...config.fallback_providers.map((f) => f.provider)];
+  return {
+    "L1a exact cache": mode === "exact" || mode === "both"
+      ? `on: ${store}, ttl ${config.cache_ttl_secs} s, up to ${config.cache_max_capacity} answers / ${
+        mib(config.cache_max_bytes)
+      }`
+      : `off (cache_mode = "${mode}")`,
+    "L1b semantic cache": mode === "semantic" || mode === "both"
+      ? "not built yet (no embedder yet; cache_mode asks for it)"
+      : `off (cache_mode = "${mode}")`,
+    "L2 router": "not built yet",
+    "L3 cloud": config.offline_mode
+      ? `off (offline_mode: cloud calls refused; chain ${chain.join(" → ")})`
+      : `on → ${chain.join(" → ")}`,
+  };
+}
+
+/** The gateway section: bind address, auth, and the non-loopback rule. */
+export function gatewayReport(config: Config): {
+  bind: string;
+  loopback: boolean;
+  gatewayKey: boolean;
+  problem: string | null;
+} {
+  const { hostname } = splitHostPort(config.host_port);
+  const loopback = isLoopback(hostname);
+  const gatewayKey = config.gateway_api_key !== "";
+  const problem = !loopback && !gatewayKey
+    ? `the gateway binds ${config.host_port} (not loopback) without a gateway key, so \`isartor up\` will refuse to start; fix: set gateway_api_key (or ISARTOR__GATEWAY_API_KEY), or bind 127.0.0.1`
+    : null;
+  return { bind: config.host_port, loopback, gatewayKey, problem };
+}
+
+function parse(args: string[]): { json: boolean; timeout: number } | null {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: "boolean" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const timeout = values.timeout === undefined ? 5 : Number(values.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) {
+    throw new UsageError(
+      `--timeout must be a number of seconds (0 < S <= 600), got "${values.timeout}"`,
+    );
+  }
+  return { json: values.json ?? false, timeout };
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}
+
+/** Runs `isartor check`. */
+export async function runCheck(args: string[], io: CliIO): Promise<number> {
+  const opts = parse(args);
+  if (opts === null) {
+    io.out(usage);
+    return EXIT.ok;
+  }
+  const loaded = loadCliConfig({}, { warn: io.err });
+  const { config } = loaded;
+  if (loaded.unknownKeys.length) {
+    io.err(
+      style(
+        io,
+        `warning: unknown config keys (typos?): ${loaded.unknownKeys.join(", ")}`,
+        "yellow",
+      ),
+    );
+  }
+  const problem = targetProblem(config);
+  if (problem) {
+    io.err(style(io, problem, "red"));
+    return EXIT.failure;
+  }
+  const spinner = startSpinner(io, "checking providers...");
+  let results: ProbeResult[];
+  try {
+    results = await Promise.all(buildTargets(config).map((t) => probeTarget(t, opts.timeout)));
+  } finally {
+    spinner.stop();
+  }
+  const gateway = gatewayReport(config);
+  const layers = layerReport(config);
+  const hosts = allowedHosts(config);
+  const primary = results[0];
+  const problems: string[] = [];
+  if (primary.status !== "ok") {
+    problems.push(
+      `primary provider ${primary.provider}: ${statusText(primary)}; fix: ${probeFix(primary)}`,
+    );
+  }
+  if (gateway.problem) problems.push(gateway.problem);
+  const ok = problems.length === 0;
+
+  if (opts.json) {
+    io.out(JSON.stringify(
+      {
+        ok,
+        config_file: loaded.file,
+        credentials_file: loaded.credentials,
+        providers: results.map((r) => ({
+          provider: r.provider,
+          primary: r.position === 0,
+          model: r.model,
+          key: r.key,
+          keys: r.keys,
+          endpoint: r.endpoint,
+          status: r.status,
+          http_status: r.httpStatus,
+          message: r.message,
+          latency_ms: r.latencyMs,
+        })),
+        layers,
+        gateway: {
+          bind: gateway.bind,
+          loopback: gateway.loopback,
+          gateway_key: gateway.gatewayKey,
+        },
+        network: {
+          listen: config.host_port,
+          allowed_hosts: hosts,
+          offline_mode: config.offline_mode,
+        },
+        problems,
+      },
+      null,
+      2,
+    ));
+    return ok ? EXIT.ok : EXIT.failure;
+  }
+
+  const bold = (s: string) => style(io, s, "bold");
+  io.out(`config:       ${loaded.file ?? "no isartor.toml (defaults)"}`);
+  io.out(`credentials:  ${loaded.credentials ?? "none stored (isartor set-key -p <provider>)"}`);
+  io.out("");
+  io.out(bold("Providers"));
+  const rows = [["PROVIDER", "MODEL", "KEY", "ENDPOINT", "STATUS", "LATENCY"]];
+  for (const r of results) {
+    rows.push([
+      r.position === 0 ? `${r.provider} (primary)` : `${r.provider} (fallback ${r.position})`,
+      r.model || "(client's)",
+      r.key ? (r.keys > 1 ? `${r.key} +${r.keys - 1}` : r.key) : "-",
+      r.endpoint,
+      statusText(r),
+      r.latencyMs === null ? "-" : `${r.latencyMs} ms`,
+    ]);
+  }
+  const lines = table(rows);
+  io.out(`  ${style(io, lines[0], "dim")}`);
+  results.forEach((r, i) => {
+    const color = r.status === "ok" ? "green" : r.position === 0 ? "red" : "yellow";
+    io.out(`  ${style(io, lines[i + 1], color)}`);
+  });
+  for (const r of results.slice(1)) {
+    if (r.status !== "ok") io.out(`  fallback ${r.provider}: fix: ${probeFix(r)}`);
+  }
+  io.out("");
+  io.out(bold("Layers"));
+  const lw = Math.max(...Object.keys(layers).map((k) => k.length)) + 1;
+  for (const [k, v] of Object.entries(layers)) io.out(`  ${`${k}:`.padEnd(lw)}  ${v}`);
+  io.out("");
+  io.out(bold("Gateway"));
+  io.out(`  bind:  ${gateway.bind}${gateway.loopback ? " (loopback: this machine only)" : ""}`);
+  io.out(
+    `  auth:  ${
+      gateway.gatewayKey
+        ? "gateway key set (clients send it as Bearer or x-api-key)"
+        : "no gateway key (allowed on loopback only; any other address needs gateway_api_key)"
+    }`,
+  );
+  io.out("");
+  io.out(bold("Network (air gap)"));
+  io.out(`  listens on:  ${config.host_port}`);
+  io.out(`  may reach:   ${hosts.join(", ")}`);
+  const local = hosts.every((h) => isLoopback(splitHostPort(h).hostname));
+  if (local) io.out("  nothing leaves this machine: every provider is local");
+  if (config.offline_mode) io.out("  offline_mode: on (cloud calls are refused)");
+  io.out("");
+  if (ok) {
+    io.out(`${style(io, "✓", "green")} ready; next: ${bold("isartor up")}`);
+    return EXIT.ok;
+  }
+  for (const p of problems) io.err(style(io, `✗ ${p}`, "red"));
+  return EXIT.failure;
+}

@@ -1,0 +1,138 @@
+/**
+ * The `isartor.toml` scaffold, generated from the config schema's defaults so
+ * it always covers every key. Each key gets a one-line meaning from
+ * {@linkcode KEY_COMMENTS}. Settings are written commented out (`# key = value`)
+ * except {@linkcode ESSENTIALS}; descriptions always start with a capital
+ * letter or a symbol, so {@linkcode uncommentScaffold} can tell them apart.
+ *
+ * @module
+ */
+
+import { stringify } from "smol-toml";
+import { ConfigSchema, FallbackProviderSchema } from "../src/config/schema.ts";
+
+/** A one-line meaning for every configuration key. */
+export const KEY_COMMENTS: Readonly<Record<string, string>> = {
+  host_port: "Address the gateway listens on (HOST:PORT); non-loopback needs gateway_api_key",
+  gateway_api_key: "Key clients must send (Bearer or x-api-key); required to bind beyond loopback",
+  tenant_header: "Request header naming the tenant (cache partition); empty: per client key",
+  data_dir: "Where isartor keeps its data and stored credentials (0700)",
+  max_request_body_bytes: "Largest request body accepted, in bytes",
+  llm_provider: "Primary cloud provider (normally stored by `isartor set-key`)",
+  external_llm_url:
+    "Provider base URL; empty: the provider's default (needed for openai_compatible, azure)",
+  external_llm_model: "Model sent upstream; empty: the client's own model is forwarded",
+  external_llm_api_key: "Provider API key; prefer `isartor set-key` (keeps it out of this file)",
+  azure_deployment_id: "Azure OpenAI deployment name (defaults to the model)",
+  azure_api_version: "Azure OpenAI api-version query parameter",
+  provider_keys: "A key pool for the primary provider (overrides external_llm_api_key)",
+  key_rotation_strategy: 'How the key pool is used: "round_robin" or "priority" (lowest first)',
+  key_cooldown_secs: "Seconds a key rests after a 429 or an auth failure",
+  fallback_providers: "Providers tried in order when the primary fails",
+  model_aliases: "Model names clients may use, mapped to real model names",
+  l3_timeout_secs: "Seconds to wait for a provider before giving up",
+  l3_max_retries: "Retries of a failed provider call (429, 5xx, network), 0 to 10",
+  l3_retry_base_ms: "First retry delay in ms (doubles each time, with jitter)",
+  l3_retry_max_ms: "Longest retry delay in ms",
+  anthropic_default_max_tokens: "The max_tokens sent to Anthropic when the client set none",
+  offline_mode: "Refuse every cloud call (air-gapped: only local providers and caches answer)",
+  cache_mode: 'Which caches answer: "exact", "semantic", "both" or "off"',
+  cache_backend: 'Where the exact cache lives: "kv" (on disk in data_dir) or "memory"',
+  cache_ttl_secs: "Seconds a cached answer stays valid",
+  cache_max_capacity: "Most answers kept in the cache",
+  cache_max_bytes: "Most bytes the cache may hold",
+  cache_sampled_requests: "Also cache answers to sampled requests (temperature > 0)",
+  provider_prices:
+    "USD per million tokens per provider, for the estimated savings in `isartor stats`",
+  log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
+};
+
+/** Section titles, shown before the first key of each section. */
+const SECTIONS: Readonly<Record<string, string>> = {
+  host_port: "Gateway",
+  llm_provider: "Provider: `isartor set-key` stores these in <data_dir>/credentials; " +
+    "set them here to override",
+  l3_timeout_secs: "Cloud calls (L3)",
+  cache_mode: "Caches (L1a exact, L1b semantic)",
+  log_requests: "Telemetry",
+};
+
+/** Keys written live (uncommented): safe, and the ones people change first. */
+export const ESSENTIALS: readonly string[] = ["host_port", "offline_mode"];
+
+/** Example values for keys whose default is empty, so the scaffold shows their shape. */
+const EXAMPLES: Readonly<Record<string, unknown>> = {
+  model_aliases: { fast: "gpt-4o-mini", smart: "gpt-4o" },
+  provider_prices: {
+    openai: { input_per_mtok: 0.15, output_per_mtok: 0.6, cached_input_per_mtok: 0.075 },
+  },
+  provider_keys: [
+    { key: "sk-first", label: "main", priority: 1 },
+    { key: "sk-second", label: "backup", priority: 2 },
+  ],
+  fallback_providers: [
+    FallbackProviderSchema.parse({ provider: "groq", model: "llama-3.3-70b-versatile" }),
+  ],
+};
+
+function isTableValue(v: unknown): boolean {
+  if (Array.isArray(v)) {
+    return v.length > 0 && v.every((x) => typeof x === "object" && x !== null && !Array.isArray(x));
+  }
+  return typeof v === "object" && v !== null;
+}
+
+function describe(text: string): string {
+  return `# ${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/** The keys of the schema, in schema order. */
+export function schemaKeys(): string[] {
+  return Object.keys(ConfigSchema.shape);
+}
+
+/**
+ * The scaffold text: every key of the schema, with its meaning and default.
+ *
+ * @example
+ * ```ts
+ * const text = scaffoldToml();
+ * text.includes("# l3_timeout_secs = 120"); // true
+ * ```
+ */
+export function scaffoldToml(): string {
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
+  const head = [
+    "# Isartor configuration (written by `isartor init`).",
+    "# Every key is listed with its default; remove the leading `# ` of a setting to change it.",
+    "# Precedence: defaults < stored credentials (`isartor set-key`) < this file < ISARTOR__KEY env.",
+    "# Reference: docs/configuration.md",
+  ];
+  const scalars: string[] = [];
+  const tables: string[] = [];
+  for (const key of schemaKeys()) {
+    const value = key in EXAMPLES ? EXAMPLES[key] : defaults[key];
+    const comment = describe(
+      KEY_COMMENTS[key] ?? "(no description yet; see docs/configuration.md)",
+    );
+    const live = ESSENTIALS.includes(key);
+    const body = stringify({ [key]: value }).trim().split("\n")
+      .map((l) => (live || l === "" ? l : `# ${l}`));
+    if (SECTIONS[key]) scalars.push("", describe(`---- ${SECTIONS[key]} ----`));
+    if (isTableValue(value)) {
+      tables.push("", comment, ...(key in EXAMPLES ? [describe("Example:")] : []), ...body);
+    } else {
+      scalars.push(comment, ...body);
+    }
+  }
+  return [...head, ...scalars, "", describe("---- Tables ----"), ...tables, ""].join("\n");
+}
+
+/**
+ * Removes the leading `# ` of every setting line of a scaffold (a line whose
+ * text after `# ` starts with a lower-case key, a quote or `[`), leaving the
+ * descriptions commented: what a user gets by enabling everything.
+ */
+export function uncommentScaffold(text: string): string {
+  return text.split("\n").map((l) => l.replace(/^# (?=[a-z0-9_"\[])/, "")).join("\n");
+}

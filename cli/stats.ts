@@ -1,0 +1,213 @@
+/**
+ * `isartor stats`: what the running gateway's stats API says: requests,
+ * deflection per layer, tokens and estimated cost saved, client tools seen,
+ * and the last requests.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { Config } from "../src/config/schema.ts";
+import type { Bucket, StatsReport } from "../src/telemetry/stats.ts";
+import { loadCliConfig } from "./config.ts";
+import { type CliIO, EXIT, style, UsageError } from "./io.ts";
+import { formatRequest } from "./logs.ts";
+import { gatewayFiles, readPidFile } from "./process.ts";
+
+export const usage = `isartor stats [--by-tool] [--json] [-n N] [--url URL]
+
+Shows what the running gateway counted (kept across restarts): requests, the
+share each layer answered, tokens and estimated cost saved, the client tools
+seen (Claude Code, Codex, Gemini CLI, Copilot, Cursor, OpenCode, OpenClaw,
+the SDKs...) and the last requests. Costs use provider_prices from the config,
+else built-in estimates.
+
+Options:
+  --by-tool      a table per client tool
+  --json         the raw stats API answer (GET /api/v1/stats)
+  -n, --last N   how many recent requests to list (default 10, at most 50)
+  --url URL      the gateway to ask (default: the running one, else host_port)
+
+Examples:
+  isartor stats
+  isartor stats --by-tool
+  isartor stats --json | jq .deflection_rate`;
+
+const LAYER_LABELS: Record<string, string> = {
+  l1a: "L1a exact cache",
+  l1b: "L1b semantic cache",
+  l2: "L2 router",
+  l3: "L3 cloud",
+  gateway: "refused by the gateway",
+};
+
+/** The running gateway's URL: the pid file's, else the configured address. */
+export function gatewayUrl(config: Config): string {
+  const info = readPidFile(gatewayFiles(config.data_dir).pid);
+  if (info && info !== "broken") return info.url;
+  const i = config.host_port.lastIndexOf(":");
+  let host = config.host_port.slice(0, i);
+  if (host === "0.0.0.0") host = "127.0.0.1";
+  if (host === "::" || host === "[::]") host = "[::1]";
+  return `http://${host}:${config.host_port.slice(i + 1)}`;
+}
+
+const num = (n: number) => Math.round(n).toLocaleString("en-US");
+const pct = (part: number, whole: number) =>
+  whole > 0 ? `${(100 * part / whole).toFixed(1)}%` : "-";
+
+/** Dollars with enough digits to show small savings. */
+export function usd(n: number): string {
+  if (n === 0) return "$0";
+  return n >= 1 ? `$${n.toFixed(2)}` : `$${n.toPrecision(2)}`;
+}
+
+function avgMs(b: Bucket): string {
+  return b.requests ? `${Math.round(b.latency_ms_total / b.requests)}ms avg` : "";
+}
+
+function priceNote(r: StatsReport): string {
+  const used = Object.keys(r.providers).filter((p) => r.prices[p]);
+  const estimated = used.filter((p) => r.prices[p].source !== "config");
+  const parts: string[] = [];
+  if (estimated.length) {
+    parts.push(`built-in estimates for ${estimated.join(", ")}; set provider_prices to use yours`);
+  }
+  if (r.unpriced_providers.length) {
+    parts.push(`no price for ${r.unpriced_providers.join(", ")} (tokens counted, not dollars)`);
+  }
+  return parts.length ? ` (${parts.join("; ")})` : "";
+}
+
+/** The readable summary. */
+export function summary(io: CliIO, r: StatsReport, url: string, last: number): string[] {
+  const t = r.totals;
+  const lines = [
+    style(
+      io,
+      `isartor stats · ${url} · counting since ${r.since.slice(0, 16).replace("T", " ")}`,
+      "bold",
+    ),
+    "",
+    `  requests         ${num(t.requests)}${t.errors ? ` (${num(t.errors)} errors)` : ""}`,
+    `  deflected        ${num(t.deflected)} (${
+      pct(t.deflected, t.requests)
+    }) answered without calling the cloud`,
+  ];
+  const order = ["l1a", "l1b", "l2", "l3", "gateway"];
+  const names = [
+    ...order.filter((l) => r.layers[l]),
+    ...Object.keys(r.layers).filter((l) => !order.includes(l)),
+  ];
+  for (const name of names) {
+    const b = r.layers[name];
+    const label = (LAYER_LABELS[name] ?? name).padEnd(24);
+    lines.push(
+      `    ${label}${num(b.requests).padStart(7)}  ${pct(b.requests, t.requests).padStart(6)}  ${
+        avgMs(b)
+      }`,
+    );
+  }
+  lines.push(
+    `  tokens spent     ${num(t.input_tokens)} in / ${
+      num(t.output_tokens)
+    } out (sent to providers)`,
+    `  tokens saved     ${num(t.saved_input_tokens)} in / ${num(t.saved_output_tokens)} out`,
+    `  est. cost saved  ${style(io, usd(t.saved_cost_usd), "green")}${priceNote(r)}`,
+  );
+  const tools = Object.entries(r.tools).sort((a, b) => b[1].requests - a[1].requests);
+  lines.push(
+    `  client tools     ${
+      tools.length ? tools.map(([n, b]) => `${n} ${num(b.requests)}`).join(" · ") : "none yet"
+    }`,
+  );
+  const recent = r.recent.slice(-last);
+  if (recent.length) {
+    lines.push("", style(io, `Last ${recent.length} requests:`, "bold"));
+    for (const q of recent) lines.push(`  ${formatRequest(io, q)}`);
+  }
+  if (t.requests === 0) {
+    lines.push("", `No requests yet: point a client at ${url}/v1 (OpenAI) or ${url} (Anthropic).`);
+  }
+  return lines;
+}
+
+/** The per-tool table. */
+export function byToolTable(r: StatsReport): string[] {
+  const rows = Object.entries(r.tools).sort((a, b) => b[1].requests - a[1].requests)
+    .map(([name, b]) => [
+      name,
+      num(b.requests),
+      num(b.deflected),
+      pct(b.deflected, b.requests),
+      num(b.saved_input_tokens + b.saved_output_tokens),
+      usd(b.saved_cost_usd),
+      b.requests ? `${Math.round(b.latency_ms_total / b.requests)}` : "-",
+    ]);
+  const head = ["TOOL", "REQUESTS", "DEFLECTED", "RATE", "TOKENS SAVED", "EST. SAVED", "AVG MS"];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const fmt = (row: string[]) =>
+    row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return rows.length ? all.map(fmt) : ["no client tools seen yet"];
+}
+
+/** Runs `isartor stats`. */
+export async function runStats(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "by-tool": { type: "boolean" },
+      json: { type: "boolean" },
+      last: { type: "string", short: "n" },
+      url: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.out(usage);
+    return EXIT.ok;
+  }
+  const last = values.last === undefined ? 10 : Number(values.last);
+  if (!Number.isInteger(last) || last < 0) {
+    throw new UsageError(`--last must be a whole number, got "${values.last}"`);
+  }
+  const { config } = loadCliConfig();
+  const url = (values.url ?? gatewayUrl(config)).replace(/\/+$/, "");
+  const headers: Record<string, string> = {};
+  if (config.gateway_api_key) headers.authorization = `Bearer ${config.gateway_api_key}`;
+  let res: Response;
+  try {
+    res = await fetch(`${url}/api/v1/stats`, { headers, signal: AbortSignal.timeout(5000) });
+  } catch {
+    io.err(
+      style(io, `isartor is not running at ${url}; start it with \`isartor up --detach\``, "red"),
+    );
+    return EXIT.failure;
+  }
+  if (res.status === 401) {
+    await res.body?.cancel();
+    io.err(
+      `the gateway at ${url} refused the key: set the same gateway_api_key (or ISARTOR__GATEWAY_API_KEY) the gateway uses`,
+    );
+    return EXIT.failure;
+  }
+  if (!res.ok) {
+    io.err(
+      `the gateway at ${url} answered ${res.status} to /api/v1/stats; is it an up-to-date isartor?`,
+    );
+    await res.body?.cancel();
+    return EXIT.failure;
+  }
+  const report = await res.json() as StatsReport;
+  if (values.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return EXIT.ok;
+  }
+  const lines = values["by-tool"]
+    ? [style(io, `isartor stats by client tool · ${url}`, "bold"), "", ...byToolTable(report)]
+    : summary(io, report, url, last);
+  for (const line of lines) io.out(line);
+  return EXIT.ok;
+}

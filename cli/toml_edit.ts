@@ -1,0 +1,93 @@
+/**
+ * Small, layout-keeping edits of an `isartor.toml`: set top-level keys (in
+ * place, or by filling in a commented-out `# key = ...` line of the scaffold)
+ * and replace an array of tables. Comments and order are kept.
+ *
+ * @module
+ */
+
+import { stringify } from "smol-toml";
+
+/** A TOML value this module writes. */
+export type TomlScalar = string | number | boolean;
+
+const HEADER = /^\s*\[/;
+
+function keyLine(key: string): RegExp {
+  return new RegExp(`^\\s*${key}\\s*=`);
+}
+
+function commentedKeyLine(key: string): RegExp {
+  return new RegExp(`^\\s*#\\s*${key}\\s*=`);
+}
+
+/** One `key = value` line. */
+export function tomlLine(key: string, value: unknown): string {
+  return stringify({ [key]: value }).trim();
+}
+
+/**
+ * Sets top-level keys: replaces `key = ...`, else fills in the first
+ * commented-out `# key = ...`, else adds the line before the first table.
+ *
+ * @example
+ * ```ts
+ * setTopLevelKeys('# llm_provider = "openai"\n', { llm_provider: "groq" });
+ * // 'llm_provider = "groq"\n'
+ * ```
+ */
+export function setTopLevelKeys(text: string, values: Record<string, TomlScalar>): string {
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  for (const [key, value] of Object.entries(values)) {
+    let end = lines.findIndex((l) => HEADER.test(l));
+    if (end < 0) end = lines.length;
+    const line = tomlLine(key, value);
+    const live = lines.slice(0, end).findIndex((l) => keyLine(key).test(l));
+    if (live >= 0) {
+      lines[live] = line;
+      continue;
+    }
+    const commented = lines.slice(0, end).findIndex((l) => commentedKeyLine(key).test(l));
+    if (commented >= 0) {
+      lines[commented] = line;
+      continue;
+    }
+    // Before the first table, after the last non-blank top-level line.
+    let at = end;
+    while (at > 0 && lines[at - 1].trim() === "") at--;
+    lines.splice(at, 0, line);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}
+
+/**
+ * Replaces every `[[name]]` block (and a top-level `name = ...` line) with the
+ * given rows, appended at the end of the file.
+ */
+export function replaceArrayOfTables(
+  text: string,
+  name: string,
+  rows: Record<string, TomlScalar>[],
+): string {
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  const out: string[] = [];
+  const block = new RegExp(`^\\s*\\[\\[\\s*${name}\\s*\\]\\]\\s*(#.*)?$`);
+  let inBlock = false;
+  let seenHeader = false;
+  for (const line of lines) {
+    if (HEADER.test(line)) {
+      seenHeader = true;
+      inBlock = block.test(line);
+      if (inBlock) continue;
+    }
+    if (inBlock) continue;
+    if (!seenHeader && keyLine(name).test(line)) continue;
+    out.push(line);
+  }
+  while (out.length && out[out.length - 1].trim() === "") out.pop();
+  for (const row of rows) {
+    out.push("", `[[${name}]]`);
+    for (const [k, v] of Object.entries(row)) out.push(tomlLine(k, v));
+  }
+  return out.length ? `${out.join("\n")}\n` : "";
+}
