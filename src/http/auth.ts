@@ -25,9 +25,20 @@ export interface Caller {
   tenant: string;
 }
 
-/** A short, non-reversible tag for a secret: partitions never reveal keys. */
+const tagCache = new Map<string, string>();
+
+/**
+ * A short, non-reversible tag for a secret: partitions never reveal keys.
+ * Memoized (a client sends the same credential on every request).
+ */
 export function secretTag(secret: string): string {
-  return digest(secret).toString("hex").slice(0, 32);
+  let tag = tagCache.get(secret);
+  if (tag === undefined) {
+    tag = digest(secret).toString("hex").slice(0, 32);
+    if (tagCache.size >= 1024) tagCache.clear();
+    tagCache.set(secret, tag);
+  }
+  return tag;
 }
 
 /**

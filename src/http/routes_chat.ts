@@ -39,11 +39,33 @@ export function requestContext(c: Context<GatewayEnv>): RequestContext {
   };
 }
 
-/** A handler for one chat protocol. */
+/** Serves one chat request of a protocol, given the authenticated caller. */
+export type ChatEndpoint = (
+  request: Request,
+  caller: Caller,
+  requestId: string,
+) => Promise<Response>;
+
+/** A Hono handler for one chat protocol. */
 export function chatHandler(protocol: WireProtocol, deps: ChatDeps) {
-  return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const ctx = requestContext(c);
-    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+  const serve = chatEndpoint(protocol, deps);
+  return (c: Context<GatewayEnv>): Promise<Response> =>
+    serve(c.req.raw, c.get("caller"), c.get("requestId"));
+}
+
+/**
+ * The chat endpoint of one protocol, independent of the router: the
+ * composition root calls it directly on the hot path.
+ */
+export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoint {
+  return async (request, caller, requestId) => {
+    const ctx: RequestContext = {
+      requestId,
+      startedAt: performance.now(),
+      tenant: caller.tenant,
+      clientCredential: caller.clientCredential,
+    };
+    const raw = await readBodyLimited(request, deps.maxBodyBytes);
     const body = parseJsonObject(raw);
     const { model, stream } = validateChatRequest(protocol, body);
     const req: ChatRequest = {
@@ -52,8 +74,8 @@ export function chatHandler(protocol: WireProtocol, deps: ChatDeps) {
       raw,
       model,
       stream,
-      headers: c.req.raw.headers,
-      signal: c.req.raw.signal,
+      headers: request.headers,
+      signal: request.signal,
     };
     let answer;
     try {
@@ -76,7 +98,7 @@ export function chatHandler(protocol: WireProtocol, deps: ChatDeps) {
     });
     return encodeAnswer(answer, { protocol, stream, body }, headers, (ok, err) => {
       if (ok) return;
-      if (c.req.raw.signal.aborted) deps.metrics.clientAborts.inc({ route: protocol });
+      if (request.signal.aborted) deps.metrics.clientAborts.inc({ route: protocol });
       else deps.metrics.streamErrors.inc({ route: protocol });
       void err;
     });

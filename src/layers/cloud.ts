@@ -73,6 +73,20 @@ const ENDPOINT_FOR: Record<WireProtocol, Endpoint> = {
   openai_responses: "responses",
 };
 
+/** What one attempt got back: status, headers and a body ready to relay. */
+interface UpstreamReply {
+  status: number;
+  headers: Headers;
+  body: { kind: "json"; bytes: Uint8Array<ArrayBuffer> } | {
+    kind: "sse";
+    stream: ReadableStream<Uint8Array>;
+  };
+}
+
+function isEventStream(headers: Headers): boolean {
+  return (headers.get("content-type") ?? "").includes("text/event-stream");
+}
+
 /** Why one target gave up, and whether the next one may try. */
 interface Failure {
   answer: Answer | null;
@@ -144,13 +158,20 @@ export class CloudLayer implements Layer {
         ...authHeaders(target, key?.key ?? null, ctx.clientCredential),
       };
       const outcome = await this.#attempt(url, headers, body, req);
-      if (outcome instanceof Response) {
+      if (!(outcome instanceof Error)) {
         const status = outcome.status;
+        const answer: Answer = {
+          layer: "l3",
+          status,
+          headers: relayHeaders(outcome.headers),
+          protocol: proto,
+          provider: target.name,
+          body: outcome.body,
+        };
         if (status >= 200 && status < 300) {
           this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: "ok" });
-          return await this.#success(outcome, target, proto, req);
+          return answer;
         }
-        const answer = await this.#errorAnswer(outcome, target, proto);
         this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: String(status) });
         const retryAfter = parseRetryAfter(outcome.headers.get("retry-after"));
         const authFailed = status === 401 || status === 403;
@@ -218,74 +239,48 @@ export class CloudLayer implements Layer {
     });
   }
 
-  /** One HTTP attempt. Resolves to the response (headers received) or the error that ended it. */
+  /**
+   * One HTTP attempt. Resolves to the reply (a JSON body read whole, or a live
+   * SSE stream) or to the error that ended it. JSON answers and errors are read
+   * whole inside the attempt's time budget, so a body cut before its end is
+   * retried like any network failure; a stream is never retried once relayed.
+   */
   async #attempt(
     url: string,
     headers: Record<string, string>,
     body: BodyInit,
     req: ChatRequest,
-  ): Promise<Response | Error> {
+  ): Promise<UpstreamReply | Error> {
     if (req.signal.aborted) throw clientGone();
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new AttemptTimeout("timeout")),
-      this.options.timeoutMs,
-    );
+    // One controller per attempt, fed by the client's signal and the timer
+    // (cheaper than AbortSignal.any on the hot path).
+    const ctrl = new AbortController();
+    const onClientAbort = () => ctrl.abort(req.signal.reason);
+    req.signal.addEventListener("abort", onClientAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new AttemptTimeout("timeout"));
+    }, this.options.timeoutMs);
+    const release = () => req.signal.removeEventListener("abort", onClientAbort);
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.any([req.signal, timeout.signal]),
-      });
-      const isStream = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-      if (res.ok && isStream) {
+      const res = await fetch(url, { method: "POST", headers, body, signal: ctrl.signal });
+      if (res.ok && res.body && isEventStream(res.headers)) {
         clearTimeout(timer);
-        return withIdleTimeout(res, timeout, this.options.timeoutMs);
+        const stream = withIdleTimeout(res.body, ctrl, this.options.timeoutMs, release);
+        return { status: res.status, headers: res.headers, body: { kind: "sse", stream } };
       }
-      // JSON answers and errors are read whole inside the attempt's time budget,
-      // so a body cut before the end is retried like any network failure.
       const bytes = new Uint8Array(await res.arrayBuffer());
       clearTimeout(timer);
-      return new Response(bytes, { status: res.status, headers: res.headers });
+      release();
+      return { status: res.status, headers: res.headers, body: { kind: "json", bytes } };
     } catch (e) {
       clearTimeout(timer);
+      release();
       if (req.signal.aborted) throw clientGone();
-      if (timeout.signal.aborted) return new AttemptTimeout("timeout");
+      if (timedOut) return new AttemptTimeout("timeout");
       return e instanceof Error ? e : new Error(String(e));
     }
-  }
-
-  async #success(
-    res: Response,
-    target: Target,
-    proto: WireProtocol,
-    req: ChatRequest,
-  ): Promise<Answer> {
-    const headers = relayHeaders(res.headers);
-    const isStream = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    void req;
-    return {
-      layer: "l3",
-      status: res.status,
-      headers,
-      protocol: proto,
-      provider: target.name,
-      body: isStream && res.body
-        ? { kind: "sse", stream: res.body }
-        : { kind: "json", bytes: new Uint8Array(await res.arrayBuffer()) },
-    };
-  }
-
-  async #errorAnswer(res: Response, target: Target, proto: WireProtocol): Promise<Answer> {
-    return {
-      layer: "l3",
-      status: res.status,
-      headers: relayHeaders(res.headers),
-      protocol: proto,
-      provider: target.name,
-      body: { kind: "json", bytes: new Uint8Array(await res.arrayBuffer()) },
-    };
   }
 
   #forwardHeaders(req: ChatRequest, proto: WireProtocol): Record<string, string> {
@@ -311,30 +306,39 @@ export function clientGone(): GatewayError {
 }
 
 /**
- * Wraps a streaming response so that a silence longer than `ms` while waiting
- * for the upstream aborts the call (the per-attempt timeout, applied to a live
- * stream). Cancelling the wrapped body cancels the upstream body.
+ * Wraps a live upstream stream so that a silence longer than `ms` while
+ * waiting for the upstream aborts the call (the per-attempt timeout, applied
+ * to a stream). Cancelling the wrapped stream cancels the upstream body;
+ * `done` runs once when the stream ends, fails or is cancelled.
  */
-function withIdleTimeout(res: Response, ctrl: AbortController, ms: number): Response {
-  const reader = res.body!.getReader();
+function withIdleTimeout(
+  upstream: ReadableStream<Uint8Array>,
+  ctrl: AbortController,
+  ms: number,
+  done: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const body = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     async pull(out) {
       timer = setTimeout(() => ctrl.abort(new AttemptTimeout("idle")), ms);
       try {
-        const { done, value } = await reader.read();
+        const { done: end, value } = await reader.read();
         clearTimeout(timer);
-        if (done) out.close();
-        else out.enqueue(value);
+        if (end) {
+          done();
+          out.close();
+        } else out.enqueue(value);
       } catch (e) {
         clearTimeout(timer);
+        done();
         out.error(e);
       }
     },
     cancel(reason) {
       clearTimeout(timer);
+      done();
       return reader.cancel(reason);
     },
   });
-  return new Response(body, { status: res.status, headers: res.headers });
 }

@@ -9,13 +9,27 @@
 
 type Labels = Record<string, string>;
 
+const labelKeys = new Map<string, string>();
+
+/**
+ * The rendered label set, memoized: call sites pass the same few label
+ * combinations again and again, so after the first time this is one lookup.
+ */
 function labelKey(labels: Labels): string {
-  const parts: string[] = [];
-  for (const k of Object.keys(labels).sort()) {
-    const v = labels[k].replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-    parts.push(`${k}="${v}"`);
+  let raw = "";
+  for (const k in labels) raw += `${k}\u0001${labels[k]}\u0002`;
+  let key = labelKeys.get(raw);
+  if (key === undefined) {
+    const parts: string[] = [];
+    for (const k of Object.keys(labels).sort()) {
+      const v = labels[k].replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+      parts.push(`${k}="${v}"`);
+    }
+    key = parts.join(",");
+    // Bounded: a label set that varies without limit still renders, uncached.
+    if (labelKeys.size < 10_000) labelKeys.set(raw, key);
   }
-  return parts.join(",");
+  return key;
 }
 
 /** A monotonically increasing counter with labels. */

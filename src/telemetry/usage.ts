@@ -66,10 +66,37 @@ function usageOfValue(v: unknown): Partial<Usage> | null {
     readUsageObject(rec(o.response)?.usage);
 }
 
+/**
+ * The JSON object that follows the last `"usage":` key in a text, or null.
+ * Answers put usage last (OpenAI, Anthropic) or near the end (Responses), so
+ * this reads a few hundred bytes instead of parsing the whole body.
+ */
+function lastUsageObject(text: string): unknown {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return null;
+  const open = text.indexOf("{", at);
+  if (open < 0) return null;
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return JSON.parse(text.slice(open, i + 1));
+  }
+  return null;
+}
+
 /** Usage of a complete JSON answer body (any of the three protocols), or null. */
 export function usageOfJson(bytes: Uint8Array): Partial<Usage> | null {
   try {
-    return usageOfValue(JSON.parse(decoder.decode(bytes)));
+    const text = decoder.decode(bytes);
+    // The fast path reads only the usage object; nested usage (Responses'
+    // `response.usage`) or an odd layout falls back to a full parse.
+    return readUsageObject(lastUsageObject(text)) ?? usageOfValue(JSON.parse(text));
   } catch {
     return null;
   }
