@@ -12,6 +12,8 @@ import { splitHostPort } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { gatewayPermissionFlags } from "./permissions.ts";
+import { targetProblem } from "../src/providers/targets.ts";
+import { bindProblem } from "../src/server.ts";
 import {
   findInstance,
   gatewayFiles,
@@ -118,6 +120,12 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
   if (values.json && !values.detach) throw new UsageError("--json needs --detach");
   const { config } = loadCliConfig();
   applyBind(config, values.host, values.port);
+  // Refuse a config that cannot work before spawning anything: one clear line.
+  const configProblem = targetProblem(config) ?? bindProblem(config);
+  if (configProblem) {
+    io.err(style(io, configProblem, "red"));
+    return EXIT.failure;
+  }
   await Deno.mkdir(config.data_dir, { recursive: true, mode: 0o700 });
   const files = gatewayFiles(config.data_dir);
 

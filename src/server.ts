@@ -31,6 +31,13 @@ export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/** Why the configured bind address is refused, or null: never an open proxy to paid providers. */
+export function bindProblem(config: { host_port: string; gateway_api_key: string }): string | null {
+  const { hostname, port } = splitHostPort(config.host_port);
+  if (isLoopback(hostname) || config.gateway_api_key) return null;
+  return `refusing to bind ${hostname}:${port} without a gateway key: anyone on the network could spend your provider credits; fix: set gateway_api_key (or ISARTOR__GATEWAY_API_KEY), or bind 127.0.0.1`;
+}
+
 /**
  * Starts serving. Refuses a non-loopback bind without a gateway key: an open
  * proxy to paid providers must never be one flag away.
@@ -39,11 +46,8 @@ export function serveGateway(
   gateway: Gateway,
   bind: { hostname: string; port: number } = splitHostPort(gateway.config.host_port),
 ): Promise<RunningServer> {
-  if (!isLoopback(bind.hostname) && !gateway.config.gateway_api_key) {
-    throw new Error(
-      `refusing to bind ${bind.hostname}:${bind.port} without a gateway key: anyone on the network could spend your provider credits; fix: set gateway_api_key (or ISARTOR__GATEWAY_API_KEY), or bind 127.0.0.1`,
-    );
-  }
+  const problem = bindProblem({ ...gateway.config, host_port: `${bind.hostname}:${bind.port}` });
+  if (problem) throw new Error(problem);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -66,7 +70,13 @@ export function serveGateway(
     return Promise.reject(e);
   }
   const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  // A wildcard bind is reached locally through loopback: print an address a client can use.
+  const reach = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname === "::"
+    ? "::1"
+    : addr.hostname;
+  const host = reach.includes(":") ? `[${reach}]` : reach;
   return Promise.resolve({
     hostname: addr.hostname,
     port: addr.port,
