@@ -58,9 +58,11 @@ export function serveCommand(config: Config): string[] {
   if (!/^deno(\.exe)?$/.test(base)) return [exec, "__serve"];
   const main = Deno.mainModule;
   const path = main.startsWith("file:") ? new URL(main).pathname : main;
+  // From source, deno.json brings the unstable features; the offline bundle
+  // (dist/isartor.js) runs without a config, so it names them itself.
   const configFlag = path.endsWith(".ts")
     ? ["--config", new URL("../deno.json", main).pathname]
-    : ["--no-config"];
+    : ["--no-config", "--unstable-kv", "--unstable-no-legacy-abort"];
   return [exec, "run", ...configFlag, ...gatewayPermissionFlags(config), path, "__serve"];
 }
 
