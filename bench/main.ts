@@ -22,13 +22,23 @@
 import { flag, parseFlags } from "./args.ts";
 import { fileTimestamp, formatTable, formatTargets } from "./format.ts";
 import { fetchLoadGenerator } from "./load.ts";
+import * as agentSession from "./scenarios/agent_session.ts";
+import * as cacheKey from "./scenarios/cache_key.ts";
+import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
+import * as semanticSearch from "./scenarios/semantic_search.ts";
 import { stopAllServers } from "./servers/spawn.ts";
 import type { LoadGenerator, ScenarioContext, ScenarioModule, TargetCheck } from "./types.ts";
 import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
 
 /** Every scenario, in run order. Add new ones here. */
-export const SCENARIOS: readonly ScenarioModule[] = [overhead];
+export const SCENARIOS: readonly ScenarioModule[] = [
+  overhead,
+  exactCache,
+  cacheKey,
+  agentSession,
+  semanticSearch,
+];
 
 /** Version of the results file layout. */
 export const RESULTS_SCHEMA_VERSION = 1;
