@@ -67,7 +67,8 @@ export class RequestLog {
   readonly #maxBytes: number;
   readonly #flushDelayMs: number;
   readonly #warn: (message: string) => void;
-  #pending: string[] = [];
+  /** Lines waiting for the disk, serialized only when written (off the request path). */
+  #pending: RequestLogLine[] = [];
   #size: number | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -84,7 +85,7 @@ export class RequestLog {
   /** Queues one line; it reaches the disk within about a second. */
   append(line: RequestLogLine): void {
     if (this.#closed) return;
-    this.#pending.push(JSON.stringify(line) + "\n");
+    this.#pending.push(line);
     if (this.#pending.length > MAX_PENDING) this.#pending.shift();
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -103,7 +104,7 @@ export class RequestLog {
 
   async #write(): Promise<void> {
     if (this.#pending.length === 0) return;
-    const text = this.#pending.join("");
+    const text = this.#pending.map((l) => JSON.stringify(l) + "\n").join("");
     this.#pending = [];
     try {
       if (this.#size === null) {
