@@ -16,7 +16,7 @@ async function run(args: string[], env: Record<string, string>) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -33,7 +33,7 @@ Deno.test("bundle: dist/isartor.js runs offline and serves", async () => {
     HOME: home,
     DENO_DIR: `${dir}/empty-deno-dir`,
     ISARTOR__DATA_DIR: `${dir}/data`,
-    ISARTOR__HOST_PORT: `127.0.0.1:${await freePort()}`,
+    ISARTOR__HOST_PORT: `127.0.0.1:${freePort()}`,
     ISARTOR__LLM_PROVIDER: "openai_compatible",
     ISARTOR__EXTERNAL_LLM_URL: `${mock.url}/v1`,
   };
