@@ -8,6 +8,8 @@
 
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
+import { configuredBackend } from "../src/embed/build.ts";
+import { similarityThreshold } from "../src/semantic/threshold.ts";
 import { buildTargets, targetProblem } from "../src/providers/targets.ts";
 import { isLoopback, splitHostPort } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
@@ -42,6 +44,7 @@ export function layerReport(config: Config): Record<string, string> {
     ? `kv on disk (${config.data_dir}/cache.kv)`
     : "memory (lost on restart)";
   const chain = [config.llm_provider, ...config.fallback_providers.map((f) => f.provider)];
+  const backend = configuredBackend(config);
   return {
     "L1a exact cache": mode === "exact" || mode === "both"
       ? `on: ${store}, ttl ${config.cache_ttl_secs} s, up to ${config.cache_max_capacity} answers / ${
@@ -49,7 +52,11 @@ export function layerReport(config: Config): Record<string, string> {
       }`
       : `off (cache_mode = "${mode}")`,
     "L1b semantic cache": mode === "semantic" || mode === "both"
-      ? "not built yet (no embedder yet; cache_mode asks for it)"
+      ? `on: embedder ${backend}${
+        backend === "none" ? " (model-free near-duplicate matcher)" : ""
+      }, similarity_threshold ${similarityThreshold(config, { name: backend })}${
+        config.similarity_threshold === "auto" ? " (auto)" : ""
+      }, ${store}`
       : `off (cache_mode = "${mode}")`,
     "L2 router": "not built yet",
     "L3 cloud": config.offline_mode

@@ -42,6 +42,16 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   cache_max_capacity: "Most answers kept in the cache",
   cache_max_bytes: "Most bytes the cache may hold",
   cache_sampled_requests: "Also cache answers to sampled requests (temperature > 0)",
+  similarity_threshold:
+    'Similarity a semantic (L1b) match needs: "auto" (per embedder) or a number up to 1',
+  semantic_max_entries_per_partition:
+    "Most questions the semantic cache keeps per conversation prefix",
+  embedding_backend:
+    'Embedder of the semantic cache: "minilm" (in-process), "remote" (a server) or "none"',
+  embedding_sidecar:
+    "The embedding server of backend remote: TEI or OpenAI-compatible URL, model, timeout",
+  models_dir: 'Where `isartor models pull` keeps model files; "" means <data_dir>/models',
+  embedding_threads: "WASM threads of the in-process embedder; 0: one per core, at most 4",
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",

@@ -17,6 +17,7 @@ import { runStop, usage as stopUsage } from "./stop.ts";
 import { runLogs, usage as logsUsage } from "./logs.ts";
 import { runStats, usage as statsUsage } from "./stats.ts";
 import { runDemo, usage as demoUsage } from "./demo.ts";
+import { runBench, usage as benchUsage } from "./bench.ts";
 
 interface Command {
   summary: string;
@@ -34,6 +35,11 @@ const COMMANDS: Record<string, Command> = {
     run: runStats,
   },
   demo: { summary: "see the layers work, no key needed", usage: demoUsage, run: runDemo },
+  bench: {
+    summary: "measure the caches: semantic hit/false-hit rates, deflection on a workload",
+    usage: benchUsage,
+    run: runBench,
+  },
   init: { summary: "write a commented isartor.toml", usage: initUsage, run: runInit },
   "set-key": {
     summary: "store a provider's API key (hidden prompt or pipe)",

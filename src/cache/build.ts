@@ -41,6 +41,10 @@ export class LazyByteStore implements ByteStore {
   async deletePrefix(prefix: StoreKey) {
     return (await this.#get()).deletePrefix(prefix);
   }
+  async *list(prefix: StoreKey): AsyncIterable<[StoreKey, Uint8Array]> {
+    const store = await this.#get();
+    if (store.list) yield* store.list(prefix);
+  }
   async close() {
     if (this.#store) await (await this.#store.catch(() => null))?.close();
   }
@@ -48,16 +52,23 @@ export class LazyByteStore implements ByteStore {
 
 let lastWarning = 0;
 
+/**
+ * The persistent store `cache_backend` asks for, opened on first use (null for
+ * "memory"). The exact and the semantic cache share it.
+ */
+export function buildByteStore(config: Config): ByteStore | null {
+  return config.cache_backend === "kv"
+    ? new LazyByteStore("kv", () => KvByteStore.open(`${config.data_dir}/cache.kv`))
+    : null;
+}
+
 /** The recording cache of the exact layer, per config. */
 export function buildRecordingCache(
   config: Config,
   metrics: Metrics,
-  store?: ByteStore,
+  store?: ByteStore | null,
 ): RecordingCache {
-  const persistent = store ??
-    (config.cache_backend === "kv"
-      ? new LazyByteStore("kv", () => KvByteStore.open(`${config.data_dir}/cache.kv`))
-      : null);
+  const persistent = store === undefined ? buildByteStore(config) : store;
   return new RecordingCache(persistent, {
     maxEntries: config.cache_max_capacity,
     maxBytes: config.cache_max_bytes,

@@ -19,6 +19,12 @@ export interface ByteStore {
   delete(key: StoreKey): Promise<void>;
   /** Deletes every entry under a key prefix; returns how many entries went. */
   deletePrefix(prefix: StoreKey): Promise<number>;
+  /**
+   * Every live entry under a key prefix, as `[key, value]`, in key order. Used
+   * to rebuild in-memory indexes at start (the semantic cache's vectors); a
+   * store without it starts those indexes empty.
+   */
+  list?(prefix: StoreKey): AsyncIterable<[StoreKey, Uint8Array]>;
   close(): Promise<void>;
 }
 
@@ -58,6 +64,17 @@ export class MemoryByteStore implements ByteStore {
       }
     }
     return Promise.resolve(n);
+  }
+
+  async *list(prefix: StoreKey): AsyncIterable<[StoreKey, Uint8Array]> {
+    const now = this.#now();
+    const found: [string[], Uint8Array][] = [];
+    for (const [k, e] of this.#map) {
+      const parts = JSON.parse(k) as string[];
+      if (e.expiresAt > now && prefix.every((p, i) => parts[i] === p)) found.push([parts, e.value]);
+    }
+    found.sort((a, b) => (a[0].join("\u0000") < b[0].join("\u0000") ? -1 : 1));
+    yield* found;
   }
 
   close(): Promise<void> {

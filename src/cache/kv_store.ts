@@ -107,6 +107,16 @@ export class KvByteStore implements ByteStore {
     return entries;
   }
 
+  async *list(prefix: StoreKey): AsyncIterable<[StoreKey, Uint8Array]> {
+    for await (const e of this.kv.list<Meta>({ prefix: [...prefix] })) {
+      // One meta record per entry (chunk keys end in a number); chunks are read through get().
+      if (e.key.at(-1) !== "m") continue;
+      const key = e.key.slice(0, -1).map(String);
+      const value = e.value?.inline ?? await this.get(key);
+      if (value) yield [key, value];
+    }
+  }
+
   close(): Promise<void> {
     this.kv.close();
     return Promise.resolve();

@@ -14,6 +14,7 @@
 import { CODECS } from "../protocol/codecs.ts";
 import type { AnswerEvent, SseEvent, StopReason, WireProtocol } from "../protocol/events.ts";
 import { SseParser } from "../protocol/sse.ts";
+import type { Answer, ChatRequest } from "../pipeline/types.ts";
 
 /** A complete answer, ready to replay. */
 export interface Recording {
@@ -141,6 +142,7 @@ export function recordSseStream(
   stream: ReadableStream<Uint8Array>,
   recorder: SseRecorder,
   onDone: (rec: Recording | null) => void,
+  now: () => number = Date.now,
 ): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   let settled = false;
@@ -162,7 +164,7 @@ export function recordSseStream(
       }
       if (result.done) {
         out.close();
-        settle(recorder.finish());
+        settle(recorder.finish(now()));
         return;
       }
       recorder.push(result.value);
@@ -190,4 +192,38 @@ export function decodeRecording(bytes: Uint8Array): Recording | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Records an answer on its way back to the client: JSON at once, a stream
+ * once it ends cleanly, a replayed recording as it is. `done` receives the
+ * recording, or null for anything that is not a complete answer (errors, cut
+ * or cancelled streams). Returns the answer to relay: the same one, or one
+ * whose stream is watched as it passes.
+ */
+export function recordAnswer(
+  answer: Answer,
+  req: ChatRequest,
+  done: (rec: Recording | null) => void,
+  now: () => number = Date.now,
+): Answer {
+  if (answer.status !== 200) {
+    done(null);
+    return answer;
+  }
+  const body = answer.body;
+  if (body.kind === "json") {
+    done(recordJson(answer.protocol, body.bytes, now()));
+    return answer;
+  }
+  if (body.kind === "sse") {
+    // Cross-protocol streams were asked for usage by the translation.
+    const includeUsage = answer.protocol === req.protocol ? wantsUsageChunk(req.body) : true;
+    const recorder = new SseRecorder(answer.protocol, includeUsage);
+    const stream = recordSseStream(body.stream, recorder, (rec) => done(rec), now);
+    return { ...answer, body: { kind: "sse", stream } };
+  }
+  // A recording replayed by a later layer (an L1b hit) is already complete.
+  done(body.kind === "recording" ? body.recording : null);
+  return answer;
 }

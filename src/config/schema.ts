@@ -80,6 +80,30 @@ export const ConfigSchema = z.object({
   cache_sampled_requests: z.boolean().default(true),
   // --- end caches ---
 
+  // --- Semantic cache, L1b (src/layers/semantic_cache.ts, docs/semantic-cache.md) ---
+  /** Cosine similarity a match needs: "auto" (the active embedder's calibrated default) or (0, 1]. */
+  similarity_threshold: z.union([z.literal("auto"), z.coerce.number().gt(0).max(1)]).default(
+    "auto",
+  ),
+  /** Most questions kept per partition (one conversation prefix); cache_max_capacity bounds all. */
+  semantic_max_entries_per_partition: z.number().int().positive().default(5000),
+  // --- end semantic cache ---
+
+  // --- Embeddings: the embedder of L1b and `isartor models` (src/embed/) ---
+  /** "minilm" (in-process all-MiniLM-L6-v2), "remote" (an embedding server) or "none" (model-free). */
+  embedding_backend: z.enum(["minilm", "remote", "none"]).default("minilm"),
+  /** The embedding server of backend "remote": TEI (`/embed`) or OpenAI-compatible (`/v1/embeddings`). */
+  embedding_sidecar: z.object({
+    sidecar_url: z.string().default(""),
+    model_name: z.string().default(""),
+    timeout_seconds: z.coerce.number().positive().default(10),
+  }).default({ sidecar_url: "", model_name: "", timeout_seconds: 10 }),
+  /** Where `isartor models pull` puts model files; "" means `<data_dir>/models`. */
+  models_dir: z.string().default(""),
+  /** WASM threads of the in-process embedder; 0 means one per core, at most 4. */
+  embedding_threads: z.coerce.number().int().min(0).max(16).default(0),
+  // --- end embeddings ---
+
   // --- Telemetry: `isartor stats` and `isartor logs --requests` (src/telemetry/) ---
   /** USD per million tokens per provider, for "estimated cost saved"; overrides the built-in estimates. */
   provider_prices: z.record(
@@ -125,4 +149,14 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   cache_max_capacity: "set it to a positive whole number of entries, e.g. 10000",
   cache_max_bytes: "set it to a positive number of bytes, e.g. 268435456 (256 MiB)",
   cache_sampled_requests: "set it to true or false",
+  similarity_threshold: 'use "auto" or a number above 0 and at most 1, e.g. 0.92',
+  semantic_max_entries_per_partition: "set it to a positive whole number of entries, e.g. 5000",
+  embedding_backend: 'use "minilm", "remote" or "none"',
+  embedding_sidecar:
+    'write it as a table, e.g. [embedding_sidecar] sidecar_url = "http://127.0.0.1:8081"',
+  sidecar_url: 'set it to the embedding server\'s URL, e.g. "http://127.0.0.1:8081"',
+  model_name: 'set it to the model the server should use, e.g. "BAAI/bge-small-en-v1.5"',
+  timeout_seconds: "set it to a positive number of seconds, e.g. 10",
+  models_dir: 'set it to a folder path, or "" for <data_dir>/models',
+  embedding_threads: "set it to a whole number from 0 (automatic) to 16",
 };

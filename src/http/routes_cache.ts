@@ -11,6 +11,7 @@
 import type { Context } from "hono";
 import { recordJson } from "../cache/recording.ts";
 import type { ExactCacheLayer } from "../layers/exact_cache.ts";
+import type { SemanticCacheLayer } from "../layers/semantic_cache.ts";
 import { CODECS } from "../protocol/codecs.ts";
 import type { WireProtocol } from "../protocol/events.ts";
 import type { Config } from "../config/schema.ts";
@@ -25,6 +26,8 @@ const PROTOCOLS: readonly WireProtocol[] = ["openai_chat", "anthropic", "openai_
 /** What the cache routes need. */
 export interface CacheRouteDeps {
   layer: ExactCacheLayer | null;
+  /** The semantic cache (L1b), when on: its stats, and its entries go with a tenant's. */
+  semantic?: SemanticCacheLayer | null;
   config: Config;
   /** The model `{prompt}` requests use (the primary provider's). */
   defaultModel: string;
@@ -84,6 +87,14 @@ export function cacheStatsHandler(deps: CacheRouteDeps) {
       ttl_secs: deps.config.cache_ttl_secs,
       sampled_requests: deps.config.cache_sampled_requests ? "cached" : "bypassed",
       l1a: layer ? { ...layer.counters, ...layer.cache.stats() } : null,
+      l1b: deps.semantic
+        ? {
+          ...deps.semantic.counters,
+          ...deps.semantic.index.stats(),
+          embedder: deps.semantic.embedder.name,
+          similarity_threshold: deps.semantic.options.threshold,
+        }
+        : null,
     });
   };
 }
@@ -91,7 +102,8 @@ export function cacheStatsHandler(deps: CacheRouteDeps) {
 /** `DELETE /api/v1/cache[?key=DIGEST]`: the caller's own entries only. */
 export function cacheDeleteHandler(deps: CacheRouteDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const layer = requireLayer(deps);
+    // With only the semantic cache on, a tenant may still clear its entries.
+    const layer = deps.semantic && !deps.layer && !c.req.query("key") ? null : requireLayer(deps);
     const tenant = c.get("caller").tenant;
     const digest = c.req.query("key");
     if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest)) {
@@ -101,11 +113,15 @@ export function cacheDeleteHandler(deps: CacheRouteDeps) {
         "key: expected a 64-character hex digest",
       );
     }
-    const prefix = digest
-      ? ["l1a", tenant, deps.layer!.options.provider, digest]
-      : layer.tenantPrefix(tenant);
-    const deleted = await layer.cache.deletePrefix(prefix);
-    return c.json({ deleted, scope: digest ? "key" : "tenant" });
+    if (digest && layer) {
+      const deleted = await layer.cache.deletePrefix(
+        ["l1a", tenant, layer.options.provider, digest],
+      );
+      return c.json({ deleted, scope: "key" });
+    }
+    let deleted = layer ? await layer.cache.deletePrefix(layer.tenantPrefix(tenant)) : 0;
+    if (deps.semantic) deleted += await deps.semantic.deleteTenant(tenant);
+    return c.json({ deleted, scope: "tenant" });
   };
 }
 

@@ -171,6 +171,8 @@ export function nativeChatHandler(deps: MiscDeps) {
       "x-isartor-request-id": ctx.requestId,
     });
     headers.set("x-isartor-deflected", answer.layer === "l3" ? "false" : "true");
+    // Cache headers of the layer that answered (Age, X-Isartor-Similarity…).
+    for (const [k, v] of Object.entries(answer.layerHeaders ?? {})) headers.set(k, v);
     if (answer.status >= 400 || answer.body.kind === "sse") {
       const msg = answer.body.kind === "json"
         ? new TextDecoder().decode(answer.body.bytes)

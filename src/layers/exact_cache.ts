@@ -12,13 +12,8 @@
 
 import { exactKey, isSampled, uncacheableReason } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
-import {
-  type Recording,
-  recordJson,
-  recordSseStream,
-  SseRecorder,
-  wantsUsageChunk,
-} from "../cache/recording.ts";
+import { recordAnswer, type Recording } from "../cache/recording.ts";
+import { SingleFlight } from "../cache/single_flight.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
 import { RawKeyMemo } from "../cache/raw_fingerprint.ts";
 import type { WireProtocol } from "../protocol/events.ts";
@@ -77,7 +72,7 @@ export class ExactCacheLayer implements Layer {
     bypassed: 0,
     coalesced: 0,
   };
-  #inflight = new Map<string, Promise<Recording | null>>();
+  #flights = new SingleFlight<Recording>();
   #memo = new RawKeyMemo();
 
   constructor(
@@ -136,7 +131,7 @@ export class ExactCacheLayer implements Layer {
     if (directives.read) {
       const rec = await this.cache.get(key);
       if (rec) return this.#hit(rec, digest);
-      const pending = this.#inflight.get(id);
+      const pending = this.#flights.pending(id);
       if (pending) {
         this.counters.coalesced++;
         const shared = await pending;
@@ -149,21 +144,14 @@ export class ExactCacheLayer implements Layer {
     this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "miss" });
     if (!directives.write) return next();
 
-    let settle!: (rec: Recording | null) => void;
-    const leader = !this.#inflight.has(id);
-    if (leader) {
-      this.#inflight.set(id, new Promise((resolve) => (settle = resolve)));
-    }
+    const settle = this.#flights.lead(id);
     const done = (rec: Recording | null) => {
       if (rec) {
         this.counters.stores++;
         // Writing never delays the client: the store is awaited in the background.
         this.cache.set(key, rec).catch(() => {});
       }
-      if (leader) {
-        this.#inflight.delete(id);
-        settle(rec);
-      }
+      settle?.(rec);
     };
     let answer: Answer;
     try {
@@ -172,7 +160,7 @@ export class ExactCacheLayer implements Layer {
       done(null);
       throw e;
     }
-    return this.#record(answer, req, done);
+    return recordAnswer(answer, req, done);
   }
 
   #hit(rec: Recording, digest: string): Answer {
@@ -187,29 +175,5 @@ export class ExactCacheLayer implements Layer {
       body: { kind: "recording", recording: rec },
       layerHeaders: { age: String(age), "x-isartor-cache-key": digest },
     };
-  }
-
-  /** Wraps the answer so that, once complete, it is stored; errors and cut streams never are. */
-  #record(answer: Answer, req: ChatRequest, done: (rec: Recording | null) => void): Answer {
-    if (answer.status !== 200) {
-      done(null);
-      return answer;
-    }
-    const body = answer.body;
-    if (body.kind === "json") {
-      done(recordJson(answer.protocol, body.bytes));
-      return answer;
-    }
-    if (body.kind === "sse") {
-      // Cross-protocol streams were asked for usage by the translation.
-      const includeUsage = answer.protocol === req.protocol ? wantsUsageChunk(req.body) : true;
-      const recorder = new SseRecorder(answer.protocol, includeUsage);
-      return {
-        ...answer,
-        body: { kind: "sse", stream: recordSseStream(body.stream, recorder, done) },
-      };
-    }
-    done(null);
-    return answer;
   }
 }

@@ -1,0 +1,223 @@
+/**
+ * The MiniLM inference worker: a dedicated module Worker that owns
+ * transformers.js and onnxruntime-web (WASM, one thread), so the gateway's
+ * event loop never waits on a forward pass. Spoken to only by
+ * {@linkcode ./minilm.ts}, through {@linkcode WorkerRequest} and
+ * {@linkcode WorkerReply} messages.
+ *
+ * Set-up follows the five adjustments transformers.js needs under Deno: the web
+ * build imported by path; the exact onnxruntime-web it depends on at the top of
+ * node_modules (deno.json imports); remote models off and a `file:` model path;
+ * local ORT WASM files, no browser cache, and a fetch that serves `file:` URLs
+ * (404 for the ORT `.mjs`, which is then imported by `file:` URL, since Deno
+ * refuses `blob:` modules); one WASM thread. One more, for workers only: a
+ * worker's `location.origin` is `"null"` for `file:` scripts, which the ORT
+ * bundle uses as a URL base and fails on; `location` is hidden before the
+ * import (transformers.js then resolves against `import.meta.url`).
+ *
+ * @module
+ */
+
+/** Messages to the worker. */
+export type WorkerRequest =
+  | {
+    kind: "load";
+    /** The model folder (absolute path), Hugging Face layout. */
+    folder: string;
+    /** `fp32` reads onnx/model.onnx, `q8` onnx/model_quantized.onnx. */
+    dtype: "fp32" | "q8";
+    /** `file:` URL of onnxruntime-web's dist folder (ends with `/`). */
+    ortDistUrl: string;
+    /** Longest input in tokens (special tokens included); longer texts are truncated. */
+    maxTokens: number;
+    /** WASM threads of onnxruntime. */
+    threads: number;
+    /** Forward passes run after loading, so V8 has optimized the WASM code before the first request. */
+    warmupRuns: number;
+    /** Let idle threads spin for work (lower latency, more CPU). */
+    spin: boolean;
+  }
+  | { kind: "embed"; id: number; texts: string[] };
+
+/** Messages from the worker. */
+export type WorkerReply =
+  | { kind: "ready"; dims: number }
+  | { kind: "vectors"; id: number; dims: number; data: Float32Array }
+  | { kind: "error"; id: number | null; message: string };
+
+/** The part of a transformers.js tensor used here. */
+interface TensorLike {
+  dims: number[];
+  data: Float32Array;
+  normalize(p: number, dim: number): TensorLike;
+}
+
+/** The part of transformers.js used here (its web build ships no Deno types). */
+interface TransformersApi {
+  env: {
+    allowRemoteModels: boolean;
+    allowLocalModels: boolean;
+    localModelPath: string;
+    useBrowserCache: boolean;
+    useWasmCache: boolean;
+    logLevel: number;
+    fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+    backends: {
+      onnx: { wasm: { wasmPaths: { mjs: string; wasm: string }; numThreads: number } };
+    };
+  };
+  LogLevel: { ERROR: number };
+  pipeline(
+    task: "feature-extraction",
+    model: string,
+    options: { dtype: string; device: string; session_options: Record<string, unknown> },
+  ): Promise<Extractor>;
+  mean_pooling(hidden: TensorLike, mask: TensorLike): TensorLike;
+}
+
+interface Extractor {
+  tokenizer(
+    texts: string[],
+    options: { padding: boolean; truncation: boolean; max_length: number },
+  ): { attention_mask: TensorLike } & Record<string, unknown>;
+  model(inputs: Record<string, unknown>): Promise<Record<string, TensorLike | undefined>>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Imports onnxruntime-web's WASM-only build, hands it to transformers.js
+ * (which uses `globalThis[Symbol.for("onnxruntime")]` when set, instead of
+ * the WebGPU build it imports: half the WASM to compile, less memory), then
+ * transformers.js itself.
+ */
+async function importRuntime(): Promise<TransformersApi> {
+  Object.defineProperty(globalThis, "location", { value: undefined, configurable: true });
+  const ort = await import("onnxruntime-web/wasm");
+  (globalThis as Record<symbol, unknown>)[Symbol.for("onnxruntime")] = ort;
+  return await import(
+    "../../node_modules/@huggingface/transformers/dist/transformers.web.js"
+  ) as unknown as TransformersApi;
+}
+
+/**
+ * Lets onnxruntime-web start its thread workers from the `.mjs` file itself:
+ * it would fetch the file and start them from a `blob:` URL (it sees a
+ * `file:` URL as cross-origin), which Deno refuses.
+ */
+function allowFileThreadWorkers(ortDistUrl: string) {
+  let lastModule: string | null = null;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (url.startsWith(ortDistUrl) && url.endsWith(".mjs")) {
+      lastModule = url;
+      return Promise.resolve(new Response(""));
+    }
+    return realFetch(input, init);
+  }) as typeof fetch;
+  const realCreate = URL.createObjectURL;
+  URL.createObjectURL = (obj: Blob) => {
+    const url = lastModule;
+    lastModule = null;
+    return url ?? realCreate(obj);
+  };
+}
+
+/** Serves `file:` URLs from disk; everything else (and the ORT `.mjs`) is a 404. */
+async function localFetch(input: string | URL | Request): Promise<Response> {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (url.startsWith("file:") && !url.endsWith(".mjs")) {
+    try {
+      return new Response(await Deno.readFile(new URL(url)));
+    } catch {
+      // fall through: missing file
+    }
+  }
+  return new Response("not found", { status: 404, statusText: "Not Found" });
+}
+
+let tf: TransformersApi | null = null;
+let extractor: Extractor | null = null;
+let maxTokens = 256;
+
+async function load(req: Extract<WorkerRequest, { kind: "load" }>): Promise<number> {
+  const folder = req.folder.replace(/\/+$/, "");
+  const slash = folder.lastIndexOf("/");
+  const parent = folder.slice(0, slash + 1) || "/";
+  const name = folder.slice(slash + 1);
+  if (req.threads > 1) allowFileThreadWorkers(req.ortDistUrl);
+  tf = await importRuntime();
+  const { env } = tf;
+  env.logLevel = tf.LogLevel.ERROR;
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = new URL(parent, "file:///").href;
+  env.useBrowserCache = false;
+  env.useWasmCache = true;
+  env.fetch = localFetch;
+  env.backends.onnx.wasm.wasmPaths = {
+    mjs: new URL("ort-wasm-simd-threaded.mjs", req.ortDistUrl).href,
+    wasm: new URL("ort-wasm-simd-threaded.wasm", req.ortDistUrl).href,
+  };
+  env.backends.onnx.wasm.numThreads = req.threads;
+  maxTokens = req.maxTokens;
+  // "auto": with an injected runtime, transformers.js lists no devices of its
+  // own; the execution provider is named in the session options instead.
+  extractor = await tf.pipeline("feature-extraction", name, {
+    dtype: req.dtype,
+    device: "auto",
+    session_options: {
+      executionProviders: ["wasm"],
+      extra: { session: { intra_op: { allow_spinning: req.spin ? "1" : "0" } } },
+    },
+  });
+  const probe = await embed(["a"]);
+  const warm = "a short question about the weather, asked again and again to warm the model up";
+  for (let i = 0; i < req.warmupRuns; i++) await embed([warm]);
+  return probe.dims[1];
+}
+
+/** Mean pooling over the attention mask, then L2 normalization: `{pooling: "mean", normalize: true}`. */
+async function embed(texts: string[]): Promise<TensorLike> {
+  if (!tf || !extractor) throw new Error("the model is not loaded");
+  const inputs = extractor.tokenizer(texts, {
+    padding: true,
+    truncation: true,
+    max_length: maxTokens,
+  });
+  const out = await extractor.model(inputs);
+  const hidden = out.last_hidden_state ?? out.logits ?? out.token_embeddings;
+  if (!hidden) throw new Error("the model has no last_hidden_state output");
+  return tf.mean_pooling(hidden, inputs.attention_mask).normalize(2, -1);
+}
+
+function reply(message: WorkerReply, transfer: Transferable[] = []) {
+  (self as unknown as Worker).postMessage(message, transfer);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+};
+
+scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+  const req = event.data;
+  if (req.kind === "load") {
+    try {
+      reply({ kind: "ready", dims: await load(req) });
+    } catch (e) {
+      reply({ kind: "error", id: null, message: errorText(e) });
+    }
+    return;
+  }
+  try {
+    const result = await embed(req.texts);
+    const data = Float32Array.from(result.data);
+    reply({ kind: "vectors", id: req.id, dims: result.dims[1], data }, [data.buffer]);
+  } catch (e) {
+    reply({ kind: "error", id: req.id, message: errorText(e) });
+  }
+};
