@@ -27,6 +27,7 @@ import * as cacheKey from "./scenarios/cache_key.ts";
 import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
 import * as semanticSearch from "./scenarios/semantic_search.ts";
+import * as embedding from "./scenarios/embedding.ts";
 import { stopAllServers } from "./servers/spawn.ts";
 import type { LoadGenerator, ScenarioContext, ScenarioModule, TargetCheck } from "./types.ts";
 import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
@@ -38,6 +39,7 @@ export const SCENARIOS: readonly ScenarioModule[] = [
   cacheKey,
   agentSession,
   semanticSearch,
+  embedding,
 ];
 
 /** Version of the results file layout. */

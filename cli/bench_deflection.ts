@@ -9,6 +9,8 @@
 
 import { parseArgs } from "node:util";
 import { createGateway } from "../src/app.ts";
+import { loadEmbedder } from "../src/embed/build.ts";
+import { modelEnv } from "./up.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { serveGateway } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
@@ -155,7 +157,7 @@ export async function runBenchDeflection(args: string[], io: CliIO): Promise<num
   let health: Record<string, unknown> = {};
   let spinner = null;
   try {
-    const gateway = createGateway(parseConfig({
+    const config = parseConfig({
       ...base,
       host_port: "127.0.0.1:0",
       data_dir: tmp,
@@ -171,7 +173,10 @@ export async function runBenchDeflection(args: string[], io: CliIO): Promise<num
       l3_max_retries: 0,
       cache_backend: "memory",
       log_requests: false,
-    }));
+    });
+    const loaded = await loadEmbedder(config, { env: modelEnv(), download: false });
+    if (loaded.notice && !values.json) io.err(`isartor bench deflection: note: ${loaded.notice}`);
+    const gateway = createGateway(config, { embedder: loaded.embedder });
     const server = await serveGateway(gateway);
     const total = prompts.length * passes;
     spinner = values.json ? null : startSpinner(io, `replaying ${total} requests...`);

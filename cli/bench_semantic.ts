@@ -7,11 +7,12 @@
  */
 
 import { parseArgs } from "node:util";
+import { modelEnv } from "./up.ts";
 import {
-  buildEmbedder,
   configuredBackend,
   EMBEDDING_BACKENDS,
   isEmbeddingBackend,
+  loadEmbedder,
 } from "../src/embed/build.ts";
 import {
   curve,
@@ -102,7 +103,10 @@ export async function runBenchSemantic(args: string[], io: CliIO): Promise<numbe
   }
   const pairs = parsePairs(text);
   if (pairs.length === 0) throw new Error(`${values.pairs} has no pairs`);
-  const embedder = buildEmbedder(config, backend);
+  // The real backend (MiniLM loads its model; remote connects), or one line on why not.
+  const loaded = await loadEmbedder(config, { backend, env: modelEnv(), download: false });
+  if (loaded.notice) io.err(`isartor bench semantic: warning: ${loaded.notice}`);
+  const embedder = loaded.embedder;
   const spinner = values.json ? null : startSpinner(io, `embedding ${pairs.length * 2} texts...`);
   let result;
   try {

@@ -10,6 +10,8 @@
 
 import { parseArgs } from "node:util";
 import { createGateway } from "../src/app.ts";
+import { loadEmbedder } from "../src/embed/build.ts";
+import { modelEnv } from "./up.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/schema.ts";
 import { DEFAULT_PRICES } from "../src/telemetry/prices.ts";
@@ -218,7 +220,11 @@ export async function runDemo(args: string[], io: CliIO): Promise<number> {
 
     const sim = await startSimulatedUpstream({ latencyMs });
     await Deno.mkdir(`${tmp}/sim`);
-    const gateway = createGateway(demoConfig(config, sim.url, `${tmp}/sim`));
+    const simConfig = demoConfig(config, sim.url, `${tmp}/sim`);
+    // MiniLM when its model is on disk (never downloaded by the demo), else the model-free matcher.
+    const loaded = await loadEmbedder(simConfig, { env: modelEnv(), download: false });
+    if (loaded.notice && !json) io.out(style(io, `note: ${loaded.notice}`, "dim"));
+    const gateway = createGateway(simConfig, { embedder: loaded.embedder });
     const server = await serveGateway(gateway);
     let results: DemoResult[];
     let stats: StatsReport | null = null;

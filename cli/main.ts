@@ -18,6 +18,7 @@ import { runLogs, usage as logsUsage } from "./logs.ts";
 import { runStats, usage as statsUsage } from "./stats.ts";
 import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
+import { runModels, usage as modelsUsage } from "./models.ts";
 
 interface Command {
   summary: string;
@@ -39,6 +40,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "measure the caches: semantic hit/false-hit rates, deflection on a workload",
     usage: benchUsage,
     run: runBench,
+  },
+  models: {
+    summary: "download and list the embedding models (semantic cache)",
+    usage: modelsUsage,
+    run: runModels,
   },
   init: { summary: "write a commented isartor.toml", usage: initUsage, run: runInit },
   "set-key": {

@@ -8,6 +8,8 @@
  */
 
 import { createGateway, type Gateway } from "../src/app.ts";
+import { loadEmbedder } from "../src/embed/build.ts";
+import type { ModelEnv } from "../src/embed/models.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/schema.ts";
 import { type RunningServer, serveGateway } from "../src/server.ts";
@@ -21,6 +23,8 @@ export interface ServeInput {
   config: Config;
   /** Whether the process runs in the background (its output goes to the log file). */
   detached?: boolean;
+  /** HF_HOME, HF_ENDPOINT and HOME, for finding the embedding model (no env access needed). */
+  env?: ModelEnv;
 }
 
 const LAYER_LABELS: Record<string, string> = {
@@ -89,8 +93,15 @@ export async function runServe(io: CliIO): Promise<number> {
   let server: RunningServer;
   try {
     const raw = JSON.parse(text);
-    input = { config: parseConfig(raw.config), detached: raw.detached === true };
-    gateway = createGateway(input.config);
+    input = { config: parseConfig(raw.config), detached: raw.detached === true, env: raw.env };
+    const semantic = input.config.cache_mode === "semantic" ||
+      input.config.cache_mode === "both";
+    // `isartor up` already found or downloaded the model: never download from here.
+    const loaded = semantic
+      ? await loadEmbedder(input.config, { env: input.env ?? {}, download: false })
+      : null;
+    if (loaded?.notice) io.err(`isartor: warning: ${loaded.notice}`);
+    gateway = createGateway(input.config, { embedder: loaded?.embedder });
   } catch (e) {
     io.err(`isartor __serve: ${(e as Error).message}`);
     return EXIT.failure;

@@ -12,6 +12,9 @@ import { splitHostPort } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { gatewayPermissionFlags } from "./permissions.ts";
+import { progressRenderer } from "./models.ts";
+import { configuredBackend } from "../src/embed/build.ts";
+import { ensureModel, type ModelEnv } from "../src/embed/models.ts";
 import { targetProblem } from "../src/providers/targets.ts";
 import { bindProblem } from "../src/server.ts";
 import {
@@ -63,7 +66,14 @@ export function serveCommand(config: Config): string[] {
   const configFlag = path.endsWith(".ts")
     ? ["--config", new URL("../deno.json", main).pathname]
     : ["--no-config", "--unstable-kv", "--unstable-no-legacy-abort"];
-  return [exec, "run", ...configFlag, ...gatewayPermissionFlags(config), path, "__serve"];
+  return [
+    exec,
+    "run",
+    ...configFlag,
+    ...gatewayPermissionFlags(config, modelEnv()),
+    path,
+    "__serve",
+  ];
 }
 
 /** Applies --host/--port to the config. */
@@ -96,10 +106,48 @@ function portProblem(hostPort: string): string | null {
   }
 }
 
+/** The environment the model code reads (the gateway process gets it on stdin, not as env access). */
+export function modelEnv(): ModelEnv {
+  const env: ModelEnv = {};
+  for (const k of ["HF_HOME", "HF_ENDPOINT", "HOME"] as const) {
+    const v = Deno.env.get(k);
+    if (v) env[k] = v;
+  }
+  return env;
+}
+
 async function sendConfig(child: Deno.ChildProcess, config: Config, detached: boolean) {
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify({ config, detached })));
+  await writer.write(
+    new TextEncoder().encode(JSON.stringify({ config, detached, env: modelEnv() })),
+  );
   await writer.close();
+}
+
+/**
+ * Makes sure the MiniLM model is on disk before the gateway starts: found
+ * locally, or downloaded here with a progress bar (unless `offline_mode`), so
+ * the gateway process itself never needs the hub's hosts. A failure is one
+ * warning: the gateway then runs the semantic cache on the model-free embedder.
+ */
+async function prepareModel(config: Config, io: CliIO): Promise<void> {
+  const semantic = config.cache_mode === "semantic" || config.cache_mode === "both";
+  if (!semantic || configuredBackend(config) !== "minilm") return;
+  const render = progressRenderer(io);
+  let announced = false;
+  const result = await ensureModel(config, {
+    env: modelEnv(),
+    download: !config.offline_mode,
+    onEvent: (e) => {
+      if (!announced) {
+        announced = true;
+        io.err("isartor: downloading the embedding model for the semantic cache (once)");
+      }
+      render.event(e);
+    },
+  });
+  render.end();
+  if (!result.ok) io.err(style(io, `isartor: warning: ${result.error}`, "yellow"));
 }
 
 /** Runs `isartor up`. */
@@ -152,6 +200,7 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, `isartor: ${problem}`, "red"));
     return EXIT.failure;
   }
+  await prepareModel(config, io);
   return values.detach
     ? await runDetached(config, files, io, values.json === true)
     : await runForeground(config, files.pid);

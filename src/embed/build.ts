@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.ts";
 import type { Embedder } from "./embedder.ts";
 import { FallbackEmbedder } from "./fallback.ts";
 import { defaultThreads, loadMiniLm, type MiniLmOptions } from "./minilm.ts";
-import { MINILM_L6_V2 } from "./model_files.ts";
+import { MINILM_L6_V2, type ModelManifest } from "./model_files.ts";
 import { ensureModel, type ModelEnv, type PullEvent } from "./models.ts";
 import { connectRemoteEmbedder } from "./remote.ts";
 
@@ -48,15 +48,15 @@ export function buildEmbedder(
   backend: EmbeddingBackend = configuredBackend(config),
 ): Embedder {
   switch (backend) {
-    // ---- minilm: in-process MiniLM (src/embed/minilm.ts) goes here ----
-    // ---- remote: an embedding server (src/embed/remote.ts) goes here ----
+    // minilm and remote need I/O before they can embed (find or download a model,
+    // probe a server): loadEmbedder() below builds them; callers that can await use it.
     case "minilm":
     case "remote":
-      // Not wired into this factory yet: the model-free fallback keeps L1b working.
+      // A synchronous caller cannot load a model: the model-free fallback keeps L1b working.
       if (!warnedUnwired) {
         warnedUnwired = true;
         console.warn(
-          `[isartor] warning: embedding backend "${backend}" is not available in this build; the semantic cache uses the model-free fallback ("none")`,
+          `[isartor] warning: embedding backend "${backend}" was not loaded (it needs loadEmbedder, as isartor up does); the semantic cache uses the model-free fallback ("none")`,
         );
       }
       return new FallbackEmbedder();
@@ -73,10 +73,18 @@ export interface LoadEmbedderOptions {
   env?: ModelEnv;
   /** Progress of a first-time model download. */
   onEvent?: (e: PullEvent) => void;
+  /**
+   * May a missing model be downloaded? Default: unless `offline_mode`. The
+   * gateway process passes false: `isartor up` downloads before starting it,
+   * so the gateway never needs the hub's hosts.
+   */
+  download?: boolean;
   /** The fetch for model downloads and the embedding server (tests inject one). */
   fetch?: typeof fetch;
   /** Extra MiniLM options (tests and the benchmark). */
   minilm?: MiniLmOptions;
+  /** The model to find or download. Default: the pinned all-MiniLM-L6-v2 (tests pin a tiny one). */
+  manifest?: ModelManifest;
 }
 
 /** A built embedder, and the one-line reason when it is not the backend asked for. */
@@ -131,16 +139,18 @@ export async function loadEmbedder(
       return fallback((e as Error).message);
     }
   }
+  const manifest = options.manifest ?? MINILM_L6_V2;
   const found = await ensureModel(config, {
     env: options.env,
-    download: !config.offline_mode,
+    download: options.download ?? !config.offline_mode,
     onEvent: options.onEvent,
     fetch: options.fetch,
+    manifest,
   });
   if (!found.ok) return fallback(found.error);
   try {
     const embedder = await loadMiniLm(found.folder, {
-      model: MINILM_L6_V2.model,
+      model: manifest.model,
       threads: config.embedding_threads || defaultThreads(),
       ...options.minilm,
     });

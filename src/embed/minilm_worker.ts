@@ -1,19 +1,23 @@
 /**
  * The MiniLM inference worker: a dedicated module Worker that owns
- * transformers.js and onnxruntime-web (WASM, one thread), so the gateway's
- * event loop never waits on a forward pass. Spoken to only by
- * {@linkcode ./minilm.ts}, through {@linkcode WorkerRequest} and
- * {@linkcode WorkerReply} messages.
+ * transformers.js and onnxruntime-web (WASM), so the gateway's event loop
+ * never waits on a forward pass. Spoken to only by {@linkcode ./minilm.ts},
+ * through {@linkcode WorkerRequest} and {@linkcode WorkerReply} messages.
  *
- * Set-up follows the five adjustments transformers.js needs under Deno: the web
- * build imported by path; the exact onnxruntime-web it depends on at the top of
- * node_modules (deno.json imports); remote models off and a `file:` model path;
- * local ORT WASM files, no browser cache, and a fetch that serves `file:` URLs
- * (404 for the ORT `.mjs`, which is then imported by `file:` URL, since Deno
- * refuses `blob:` modules); one WASM thread. One more, for workers only: a
- * worker's `location.origin` is `"null"` for `file:` scripts, which the ORT
- * bundle uses as a URL base and fails on; `location` is hidden before the
- * import (transformers.js then resolves against `import.meta.url`).
+ * Set-up, after docs/NOTES-runtime's recipe for transformers.js under Deno:
+ * - the web build, imported by path (the package's default under Deno is the
+ *   Node build, with native onnxruntime-node and sharp);
+ * - onnxruntime-web at the exact version transformers.js wants (deno.json
+ *   imports), its WASM-only build handed over through
+ *   `globalThis[Symbol.for("onnxruntime")]`;
+ * - remote models off, the model folder as a `file:` model path, no browser
+ *   cache; model files and the `.wasm` are served from disk by a custom cache
+ *   (never fetched), the `.mjs` is imported by `file:` URL (Deno refuses
+ *   `blob:` modules);
+ * - worker-only: `location` is hidden (a worker's `location.origin` is
+ *   `"null"` for `file:` scripts, which the ORT bundle fails on as a URL base);
+ * - more than one thread: ORT's thread workers are started from the `.mjs`
+ *   file itself instead of a `blob:` copy ({@linkcode allowFileThreadWorkers}).
  *
  * @module
  */
@@ -60,6 +64,8 @@ interface TransformersApi {
     localModelPath: string;
     useBrowserCache: boolean;
     useWasmCache: boolean;
+    useCustomCache: boolean;
+    customCache: LocalFiles | null;
     logLevel: number;
     fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
     backends: {
@@ -80,7 +86,10 @@ interface Extractor {
     texts: string[],
     options: { padding: boolean; truncation: boolean; max_length: number },
   ): { attention_mask: TensorLike } & Record<string, unknown>;
-  model(inputs: Record<string, unknown>): Promise<Record<string, TensorLike | undefined>>;
+  model: {
+    (inputs: Record<string, unknown>): Promise<Record<string, TensorLike | undefined>>;
+    config?: { max_position_embeddings?: unknown };
+  };
   dispose(): Promise<void>;
 }
 
@@ -123,17 +132,36 @@ function allowFileThreadWorkers(ortDistUrl: string) {
   };
 }
 
-/** Serves `file:` URLs from disk; everything else (and the ORT `.mjs`) is a 404. */
-async function localFetch(input: string | URL | Request): Promise<Response> {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (url.startsWith("file:") && !url.endsWith(".mjs")) {
+/** The Web Cache API subset transformers.js asks of a custom cache. */
+interface LocalFiles {
+  match(key: string | URL | Request): Promise<Response | undefined>;
+  put(key: string, response: Response): Promise<void>;
+}
+
+/**
+ * Serves `file:` URLs (model files, the ORT `.wasm`) from disk as cache hits,
+ * so transformers.js never fetches them (its fetch path reads environment
+ * variables, which the gateway may not). A missing file, any other URL and the
+ * ORT `.mjs` (imported by URL instead) are misses.
+ */
+const localFiles: LocalFiles = {
+  async match(key) {
+    const url = typeof key === "string" ? key : key instanceof URL ? key.href : key.url;
+    if (!url.startsWith("file:") || url.endsWith(".mjs")) return undefined;
     try {
       return new Response(await Deno.readFile(new URL(url)));
-    } catch {
-      // fall through: missing file
+    } catch (e) {
+      // A missing file is a miss; anything else (permissions) is reported as is.
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
     }
-  }
-  return new Response("not found", { status: 404, statusText: "Not Found" });
+  },
+  put: () => Promise.resolve(),
+};
+
+/** Whatever the cache misses: a 404, never the network. */
+function noFetch(): Promise<Response> {
+  return Promise.resolve(new Response("not found", { status: 404, statusText: "Not Found" }));
 }
 
 let tf: TransformersApi | null = null;
@@ -154,7 +182,9 @@ async function load(req: Extract<WorkerRequest, { kind: "load" }>): Promise<numb
   env.localModelPath = new URL(parent, "file:///").href;
   env.useBrowserCache = false;
   env.useWasmCache = true;
-  env.fetch = localFetch;
+  env.useCustomCache = true;
+  env.customCache = localFiles;
+  env.fetch = noFetch;
   env.backends.onnx.wasm.wasmPaths = {
     mjs: new URL("ort-wasm-simd-threaded.mjs", req.ortDistUrl).href,
     wasm: new URL("ort-wasm-simd-threaded.wasm", req.ortDistUrl).href,
@@ -171,6 +201,9 @@ async function load(req: Extract<WorkerRequest, { kind: "load" }>): Promise<numb
       extra: { session: { intra_op: { allow_spinning: req.spin ? "1" : "0" } } },
     },
   });
+  // Never more tokens than the model has positions for.
+  const positions = extractor.model.config?.max_position_embeddings;
+  if (typeof positions === "number" && positions > 0) maxTokens = Math.min(maxTokens, positions);
   const probe = await embed(["a"]);
   const warm = "a short question about the weather, asked again and again to warm the model up";
   for (let i = 0; i < req.warmupRuns; i++) await embed([warm]);

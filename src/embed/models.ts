@@ -59,8 +59,8 @@ export interface ModelPaths {
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 
 function expand(path: string, home: string | undefined): string {
-  if (home && (path === "~" || path.startsWith("~/"))) return `${home}${path.slice(1)}`;
-  return path.replace(/\/+$/, "") || "/";
+  const full = home && (path === "~" || path.startsWith("~/")) ? `${home}${path.slice(1)}` : path;
+  return full.replace(/\/+$/, "") || "/";
 }
 
 /**
@@ -313,8 +313,8 @@ export async function ensureModel(
     if (!options.download) {
       return {
         ok: false,
-        error:
-          `embedding model ${manifest.name} is ${problems}; downloads are off (offline_mode);` +
+        error: `embedding model ${manifest.name} is ${problems}; not downloading it here` +
+          " (offline_mode, or the gateway process, which leaves downloads to `isartor up`);" +
           " fix: run `isartor models pull` on a connected machine, or" +
           " `isartor models pull --from DIR` with a folder of the model files",
       };

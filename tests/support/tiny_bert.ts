@@ -36,6 +36,9 @@ import {
   uint8Tensor,
 } from "./onnx_proto.ts";
 
+import type { ModelManifest } from "../../src/embed/model_files.ts";
+import { sha256File } from "../../src/embed/model_download.ts";
+
 export type { BertShape, BertWeights } from "./bert_reference.ts";
 
 /** A tiny shape for unit tests: loads in milliseconds. */
@@ -62,60 +65,11 @@ export const MINILM_L6_SHAPE: BertShape = {
 export const SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
 /** The vocabulary's words (after the special tokens): lower-case words, pieces, punctuation. */
-export const WORDS: readonly string[] = [
-  "the",
-  "a",
-  "what",
-  "is",
-  "capital",
-  "of",
-  "france",
-  "paris",
-  "how",
-  "do",
-  "i",
-  "reverse",
-  "list",
-  "in",
-  "python",
-  "cache",
-  "answer",
-  "question",
-  "hello",
-  "world",
-  "weather",
-  "today",
-  "tomorrow",
-  "cat",
-  "dog",
-  "run",
-  "fast",
-  "slow",
-  "model",
-  "embed",
-  "vector",
-  "search",
-  "token",
-  "gateway",
-  "local",
-  "cloud",
-  "write",
-  "code",
-  "test",
-  "file",
-  "##s",
-  "##ing",
-  "##ed",
-  "?",
-  ".",
-  ",",
-  "!",
-  "'",
-  "-",
-  "0",
-  "1",
-  "2",
-]; // deno-fmt-ignore
+export const WORDS: readonly string[] = (
+  "the a what is capital of france paris how do i reverse list in python cache answer question " +
+  "hello world weather today tomorrow cat dog run fast slow model embed vector search token " +
+  "gateway local cloud write code test file ##s ##ing ##ed ? . , ! ' - 0 1 2"
+).split(" ");
 
 /** The whole vocabulary, id = index. */
 export const VOCAB: readonly string[] = [...SPECIAL_TOKENS, ...WORDS];
@@ -396,4 +350,35 @@ export async function writeTinyBert(dir: string, options: TinyBertOptions = {}):
     files.push("onnx/model_quantized.onnx");
   }
   return { dir, shape, weights, files };
+}
+
+/**
+ * A manifest pinning the files of a written model (sizes and SHA-256), so
+ * `isartor models` and `ensureModel` can fetch and verify it like a real one.
+ */
+export async function tinyManifest(
+  model: TinyBert,
+  repo = "isartor-tests/tiny-bert",
+  revision = "0123456789abcdef0123456789abcdef01234567",
+): Promise<ModelManifest> {
+  const files = [];
+  for (const path of model.files) {
+    const full = `${model.dir}/${path}`;
+    files.push({
+      path,
+      size: (await Deno.stat(full)).size,
+      sha256: await sha256File(full),
+      ...(path === "onnx/model.onnx" ? { variant: "fp32" as const } : {}),
+      ...(path === "onnx/model_quantized.onnx" ? { variant: "q8" as const } : {}),
+    });
+  }
+  return {
+    name: "tiny-bert",
+    model: repo,
+    repo,
+    revision,
+    dims: model.shape.hidden,
+    license: "Apache-2.0",
+    files,
+  };
 }
