@@ -6,6 +6,9 @@
  * @module
  */
 
+import { locateModel, modelPaths } from "../src/embed/models.ts";
+import { MINILM_L6_V2 } from "../src/embed/model_files.ts";
+import { modelEnv } from "./up.ts";
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { configuredBackend } from "../src/embed/build.ts";
@@ -36,8 +39,26 @@ Examples:
   isartor check --timeout 15
   isartor check --json | jq '.providers[0].status'`;
 
+/**
+ * Where the MiniLM model is, when the semantic cache would use it: "present
+ * at …", or what is missing and the command that fixes it. Null otherwise.
+ * (Sizes only: hashing 23 MB on every check would be slow; `isartor models
+ * list` verifies the hashes.)
+ */
+export async function embedderModelStatus(config: Config): Promise<string | null> {
+  const semantic = config.cache_mode === "semantic" || config.cache_mode === "both";
+  if (!semantic || configuredBackend(config) !== "minilm") return null;
+  const { found } = await locateModel(MINILM_L6_V2, modelPaths(config, modelEnv()), false);
+  return found
+    ? `model present at ${found.folder}`
+    : `model missing: run \`isartor models pull\` (until then the model-free matcher runs)`;
+}
+
 /** The layer section: what the configuration turns on, in pipeline order. */
-export function layerReport(config: Config): Record<string, string> {
+export function layerReport(
+  config: Config,
+  modelStatus: string | null = null,
+): Record<string, string> {
   const mode = config.cache_mode;
   const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
   const store = config.cache_backend === "kv"
@@ -56,7 +77,7 @@ export function layerReport(config: Config): Record<string, string> {
         backend === "none" ? " (model-free near-duplicate matcher)" : ""
       }, similarity_threshold ${similarityThreshold(config, { name: backend })}${
         config.similarity_threshold === "auto" ? " (auto)" : ""
-      }, ${store}`
+      }, ${store}${modelStatus ? `; ${modelStatus}` : ""}`
       : `off (cache_mode = "${mode}")`,
     "L2 router": "not built yet",
     "L3 cloud": config.offline_mode
@@ -137,7 +158,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
     spinner.stop();
   }
   const gateway = gatewayReport(config);
-  const layers = layerReport(config);
+  const layers = layerReport(config, await embedderModelStatus(config));
   const hosts = allowedHosts(config);
   const primary = results[0];
   const problems: string[] = [];
