@@ -39,7 +39,8 @@ export const IGNORED_FIELDS: Readonly<Record<WireProtocol, readonly string[]>> =
     "metadata",
     "user",
     "safety_identifier",
-    "store",
+    // `store` stays in the key here: a stored response's id can be continued with
+    // previous_response_id, an unstored one cannot.
     "service_tier",
     "prompt_cache_key",
     "prompt_cache_retention",
@@ -142,8 +143,15 @@ export function uncacheableReason(
   protocol: WireProtocol,
   body: Record<string, unknown>,
 ): string | null {
-  if (protocol === "openai_responses" && body.previous_response_id) {
-    return "previous_response_id refers to state held by the provider";
+  if (protocol === "openai_responses") {
+    if (body.previous_response_id) {
+      return "previous_response_id refers to state held by the provider";
+    }
+    if (body.conversation) return "conversation refers to state held by the provider";
+    const prompt = body.prompt;
+    if (prompt && typeof prompt === "object" && !(prompt as Record<string, unknown>).version) {
+      return "a stored prompt without a pinned version can change on the provider";
+    }
   }
   if (typeof body.n === "number" && body.n > 1) return "n > 1 asks for several samples";
   return null;

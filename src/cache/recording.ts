@@ -109,6 +109,27 @@ export class SseRecorder {
     }
   }
 
+  /**
+   * Whether the provider sent its protocol's own end of stream: OpenAI's
+   * `[DONE]` (after the usage chunk, when one was asked for), Anthropic's
+   * `message_stop`, the Responses API's `response.completed`. A stream that
+   * merely stopped is never recorded.
+   */
+  #sawTerminal(): boolean {
+    const events = this.#sse;
+    switch (this.protocol) {
+      case "openai_chat":
+        return events.at(-1)?.data.trim() === "[DONE]" &&
+          (!this.includeUsage || this.#events.some((e) => e.type === "usage"));
+      case "anthropic":
+        return events.some((e) => e.event === "message_stop");
+      case "openai_responses":
+        return events.some((e) =>
+          e.event === "response.completed" || e.data.includes('"type":"response.completed"')
+        );
+    }
+  }
+
   /** The stream ended cleanly: the recording, or null if the answer was not complete. */
   finish(now: number = Date.now()): Recording | null {
     if (this.#failed) return null;
@@ -121,7 +142,7 @@ export class SseRecorder {
     } catch {
       return null;
     }
-    if (!isCompleteAnswer(this.#events)) return null;
+    if (!isCompleteAnswer(this.#events) || !this.#sawTerminal()) return null;
     return {
       v: 1,
       protocol: this.protocol,
@@ -207,7 +228,9 @@ export function recordAnswer(
   done: (rec: Recording | null) => void,
   now: () => number = Date.now,
 ): Answer {
-  if (answer.status !== 200) {
+  // Only what the provider answered is recorded: an answer a cache served
+  // (an L1b similarity match) must never become an exact hit for this request.
+  if (answer.status !== 200 || answer.layer !== "l3") {
     done(null);
     return answer;
   }
@@ -223,7 +246,6 @@ export function recordAnswer(
     const stream = recordSseStream(body.stream, recorder, (rec) => done(rec), now);
     return { ...answer, body: { kind: "sse", stream } };
   }
-  // A recording replayed by a later layer (an L1b hit) is already complete.
-  done(body.kind === "recording" ? body.recording : null);
+  done(null);
   return answer;
 }

@@ -5,6 +5,25 @@
  * @module
  */
 
+/**
+ * Waits for a leader's result, but gives up (resolving null) when this
+ * waiter's own client goes away: a follower never outlives its request.
+ */
+export function waitUnlessAborted<T>(
+  pending: Promise<T | null>,
+  signal: AbortSignal,
+): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then((v) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(v);
+    }, () => resolve(null));
+  });
+}
+
 /** In-flight work by key. */
 export class SingleFlight<T> {
   #inflight = new Map<string, Promise<T | null>>();

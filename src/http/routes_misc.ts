@@ -13,8 +13,8 @@ import type { Target } from "../providers/targets.ts";
 import { authHeaders, endpointUrl } from "../providers/targets.ts";
 import { relayHeaders } from "../layers/cloud.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
-import { GatewayError } from "./errors.ts";
-import { jsonResponse } from "./respond.ts";
+import { GatewayError, upstreamErrorMessage } from "./errors.ts";
+import { encodeAnswer, jsonResponse } from "./respond.ts";
 import { type GatewayEnv, requestContext } from "./routes_chat.ts";
 import { validateChatRequest } from "./validate.ts";
 
@@ -173,17 +173,20 @@ export function nativeChatHandler(deps: MiscDeps) {
     headers.set("x-isartor-deflected", answer.layer === "l3" ? "false" : "true");
     // Cache headers of the layer that answered (Age, X-Isartor-Similarity…).
     for (const [k, v] of Object.entries(answer.layerHeaders ?? {})) headers.set(k, v);
-    if (answer.status >= 400 || answer.body.kind === "sse") {
-      const msg = answer.body.kind === "json"
-        ? new TextDecoder().decode(answer.body.bytes)
-        : "unexpected stream";
-      throw new GatewayError(answer.status >= 400 ? answer.status : 502, "upstream_error", msg);
+    // Whatever the answer is (JSON, a stream the provider sent anyway, a
+    // recording), read it whole as OpenAI chat JSON: a stream is always
+    // consumed to its end, so a cache waiting on it settles.
+    const whole = encodeAnswer(
+      answer,
+      { protocol: "openai_chat", stream: false, body },
+      new Headers(),
+    );
+    const json = await whole.json().catch(() => null);
+    if (answer.status >= 400 || json === null) {
+      const status = answer.status >= 400 ? answer.status : 502;
+      throw new GatewayError(status, "upstream_error", upstreamErrorMessage(json, status));
     }
-    const events = answer.body.kind === "events"
-      ? answer.body.events
-      : answer.body.kind === "recording"
-      ? answer.body.recording.events
-      : CODECS[answer.protocol].decodeJson(JSON.parse(new TextDecoder().decode(answer.body.bytes)));
+    const events = CODECS.openai_chat.decodeJson(json);
     const text = events.map((e) => e.type === "text" ? e.text : "").join("");
     const usage = events.findLast((e) => e.type === "usage");
     return jsonResponse(200, {

@@ -155,7 +155,13 @@ export class CloudLayer implements Layer {
       const key = keys.length > 0 ? keys[keyIndex % keys.length] : null;
       const headers = {
         ...baseHeaders,
-        ...authHeaders(target, key?.key ?? null, ctx.clientCredential),
+        // A client's own credential belongs to the provider it was meant for (the
+        // primary): never hand it to a fallback run by another company.
+        ...authHeaders(
+          target,
+          key?.key ?? null,
+          target.position === 0 ? ctx.clientCredential : null,
+        ),
       };
       const outcome = await this.#attempt(url, headers, body, req);
       if (!(outcome instanceof Error)) {

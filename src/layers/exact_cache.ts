@@ -13,7 +13,8 @@
 import { exactKey, isSampled, uncacheableReason } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
 import { recordAnswer, type Recording } from "../cache/recording.ts";
-import { SingleFlight } from "../cache/single_flight.ts";
+import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
+import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
 import { RawKeyMemo } from "../cache/raw_fingerprint.ts";
 import type { WireProtocol } from "../protocol/events.ts";
@@ -134,7 +135,8 @@ export class ExactCacheLayer implements Layer {
       const pending = this.#flights.pending(id);
       if (pending) {
         this.counters.coalesced++;
-        const shared = await pending;
+        const shared = await waitUnlessAborted(pending, req.signal);
+        if (req.signal.aborted) throw clientGone();
         if (shared) return this.#hit(shared, digest);
         // The leader failed: this request tries on its own.
         return next();

@@ -22,7 +22,8 @@
 import { isSampled, uncacheableReason } from "../cache/cache_key.ts";
 import type { ByteStore } from "../cache/byte_store.ts";
 import { recordAnswer, type Recording } from "../cache/recording.ts";
-import { SingleFlight } from "../cache/single_flight.ts";
+import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
+import { clientGone } from "./cloud.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
 import type { Embedder } from "../embed/embedder.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
@@ -199,7 +200,8 @@ export class SemanticCacheLayer implements Layer {
       const pending = this.#flights.pending(flight);
       if (pending) {
         this.counters.coalesced++;
-        const shared = await pending;
+        const shared = await waitUnlessAborted(pending, req.signal);
+        if (req.signal.aborted) throw clientGone();
         return shared ? this.#hit(shared, 1) : next();
       }
     }

@@ -119,10 +119,10 @@ Deno.test("cli bench deflection: per-layer counts, deflection per pass, latency"
     assert.equal(report.errors, 0);
     assert.equal(report.provider_calls, 3);
     assert.equal(report.layers.l3.answered, 3);
-    // The reworded repeat hits L1b once; L1a keeps that answer under its exact key, so the
-    // second pass finds it there.
-    assert.equal(report.layers.l1b.answered, 1);
-    assert.equal(report.layers.l1a.answered, 6);
+    // The reworded repeat, in both passes: L1a stores only what the provider answered,
+    // never an L1b match.
+    assert.equal(report.layers.l1b.answered, 2);
+    assert.equal(report.layers.l1a.answered, 5);
     assert.equal(report.deflection_rate, 0.7);
     assert.equal(report.per_pass[0].deflection_rate, 0.4);
     assert.equal(report.per_pass[1].deflection_rate, 1);

@@ -377,3 +377,47 @@ Deno.test("l1a: admin API: stats, store, lookup, delete by key", async () => {
   );
   assert.equal(bad.status, 400);
 });
+
+Deno.test("l1a: /api/chat reads a stream the provider sent anyway, and the key never hangs", async () => {
+  // An upstream that streams even when not asked to.
+  const sse = [
+    {
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [{ index: 0, delta: { role: "assistant", content: "Hel" }, finish_reason: null }],
+    },
+    {
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [{ index: 0, delta: { content: "lo" }, finish_reason: "stop" }],
+    },
+  ].map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
+  let calls = 0;
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    calls++;
+    await req.body?.cancel();
+    return new Response(sse, { headers: { "content-type": "text/event-stream" } });
+  });
+  const gw = await startGateway({
+    llm_provider: "openai_compatible",
+    external_llm_url: `http://127.0.0.1:${upstream.addr.port}/v1`,
+    external_llm_model: "m",
+    cache_mode: "exact",
+    cache_backend: "memory",
+  });
+  try {
+    const first = await (await post(gw.url, "/api/chat", '{"prompt":"hi"}')).json();
+    assert.equal(first.response, "Hello");
+    const second = await post(gw.url, "/api/chat", '{"prompt":"hi"}');
+    assert.equal((await second.json()).response, "Hello");
+    assert.equal(second.headers.get("x-isartor-layer"), "l1a");
+    assert.equal(calls, 1);
+  } finally {
+    await gw.close();
+    await upstream.shutdown();
+  }
+});

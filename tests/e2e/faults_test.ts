@@ -214,3 +214,28 @@ Deno.test("faults: key pool rotates past a refused key and cools it down", async
     await mock.close();
   }
 });
+
+Deno.test("faults: a client's own credential never reaches a fallback provider", async () => {
+  const primary = await startMockUpstream();
+  const backup = await startMockUpstream();
+  primary.defaultBehaviour = { kind: "error", status: 529 };
+  const gw = await startGateway({
+    llm_provider: "openai_compatible",
+    external_llm_url: primary.url,
+    l3_max_retries: 0,
+    fallback_providers: [{ provider: "openai_compatible", url: backup.url, model: "b" }],
+  });
+  try {
+    const res = await post(gw.url, CHAT, {
+      headers: { "content-type": "application/json", authorization: "Bearer sk-client-secret" },
+    });
+    await res.body?.cancel();
+    assert.equal(primary.requests[0].headers["authorization"], "Bearer sk-client-secret");
+    assert.equal(backup.requests.length, 1);
+    assert.equal(backup.requests[0].headers["authorization"], undefined);
+  } finally {
+    await gw.close();
+    await primary.close();
+    await backup.close();
+  }
+});

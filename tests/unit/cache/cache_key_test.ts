@@ -168,3 +168,23 @@ Deno.test("cache key: uncacheable requests and the sampling test", () => {
   assert.equal(isSampled({ temperature: 0.7, seed: 3 }), false);
   assert.equal(isSampled({ temperature: 0.7 }), true);
 });
+
+Deno.test("cache key: Responses requests tied to provider state are never cached; store is keyed", () => {
+  assert.match(
+    uncacheableReason("openai_responses", { conversation: "conv_1" }) ?? "",
+    /conversation/,
+  );
+  assert.match(
+    uncacheableReason("openai_responses", { prompt: { id: "pmpt_1" } }) ?? "",
+    /stored prompt/,
+  );
+  assert.equal(
+    uncacheableReason("openai_responses", { prompt: { id: "pmpt_1", version: "3" } }),
+    null,
+  );
+  const r = { model: "m", input: "hi" };
+  assert.notEqual(
+    exactKey("openai_responses", { ...r, store: true }, "m", NO_HEADERS),
+    exactKey("openai_responses", { ...r, store: false }, "m", NO_HEADERS),
+  );
+});

@@ -137,4 +137,16 @@ Deno.test("recordings: only complete answers are recorded", () => {
   const r2 = new SseRecorder("openai_chat", false);
   r2.push(enc.encode(chunk({ role: "assistant", content: "" }) + chunk({ content: "hi" })));
   assert.equal(r2.finish(), null);
+  // A stream that ended after its finish chunk but without [DONE] is not complete either.
+  const r3 = new SseRecorder("openai_chat", false);
+  r3.push(
+    enc.encode(
+      chunk({ role: "assistant", content: "" }) + chunk({ content: "hi" }) + chunk({}, "stop"),
+    ),
+  );
+  assert.equal(r3.finish(), null);
+  // Nor one that was asked for a usage chunk and got none.
+  const r4 = new SseRecorder("openai_chat", true);
+  r4.push(enc.encode(whole));
+  assert.equal(r4.finish(), null);
 });
