@@ -42,7 +42,9 @@ import {
 import type { Layer } from "./pipeline/types.ts";
 import { Pipeline } from "./pipeline/pipeline.ts";
 import type { WireProtocol } from "./protocol/events.ts";
-import { buildTargets, type Target, targetProblem } from "./providers/targets.ts";
+import { buildTargets, type Target, targetProblem, upstreamProtocol } from "./providers/targets.ts";
+import { resolveModel } from "./layers/cloud_body.ts";
+import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
 import { VERSION } from "./version.ts";
@@ -91,12 +93,23 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     offline: config.offline_mode,
     random: options.random,
   }, metrics);
+  // What identifies the upstream in cache keys: the primary provider and its URL
+  // (partition), and the model a request will actually reach (key material).
+  const primary = targets[0];
+  const upstreamId = `${primary.name}@${primary.baseUrl}`;
+  const upstreamModel = (protocol: WireProtocol, model: string) =>
+    resolveModel(
+      { protocol, model } as ChatRequest,
+      primary,
+      upstreamProtocol(primary, protocol),
+      config.model_aliases,
+    );
   // One persistent store for both caches.
   const store = options.cacheStore ?? buildByteStore(config);
   const exact = config.cache_mode === "exact" || config.cache_mode === "both"
     ? new ExactCacheLayer(buildRecordingCache(config, metrics, store), {
-      provider: targets[0].name,
-      modelAliases: config.model_aliases,
+      provider: upstreamId,
+      upstreamModel,
       cacheSampled: config.cache_sampled_requests,
     }, metrics)
     : null;
@@ -104,8 +117,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   if (config.cache_mode === "semantic" || config.cache_mode === "both") {
     const embedder = options.embedder ?? buildEmbedder(config);
     semantic = new SemanticCacheLayer(embedder, store, {
-      provider: targets[0].name,
-      modelAliases: config.model_aliases,
+      provider: upstreamId,
+      upstreamModel,
       cacheSampled: config.cache_sampled_requests,
       threshold: similarityThreshold(config, embedder),
       ttlMs: config.cache_ttl_secs * 1000,

@@ -49,7 +49,11 @@ export function cacheDirectives(headers: Headers): CacheDirectives {
 export interface ExactCacheOptions {
   /** The provider partition (the primary provider's name). */
   provider: string;
-  modelAliases: Record<string, string>;
+  /**
+   * The model the request will reach upstream (after aliases and the
+   * provider's own model rules): what the answer comes from, so it is keyed.
+   */
+  upstreamModel: (protocol: WireProtocol, clientModel: string) => string;
   /** Cache requests that sample (temperature > 0 without a seed)? */
   cacheSampled: boolean;
 }
@@ -99,7 +103,7 @@ export class ExactCacheLayer implements Layer {
     let digest = fp ? this.#memo.get(fp) : undefined;
     if (!digest) {
       const model = typeof body.model === "string" ? body.model : "";
-      digest = exactKey(protocol, body, this.options.modelAliases[model] ?? model, headers);
+      digest = exactKey(protocol, body, this.options.upstreamModel(protocol, model), headers);
       if (fp) this.#memo.set(fp, digest);
     }
     return { digest, key: ["l1a", tenant, this.options.provider, digest] as StoreKey };

@@ -26,6 +26,7 @@ import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
 import type { Embedder } from "../embed/embedder.ts";
+import type { WireProtocol } from "../protocol/events.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import { gateFeatures } from "../semantic/lexical_gates.ts";
 import { lastUserTurn } from "../semantic/last_turn.ts";
@@ -46,7 +47,8 @@ import { cacheDirectives } from "./exact_cache.ts";
 export interface SemanticCacheOptions {
   /** The provider partition (the primary provider's name). */
   provider: string;
-  modelAliases: Record<string, string>;
+  /** The model the request will reach upstream (see ExactCacheOptions.upstreamModel). */
+  upstreamModel: (protocol: WireProtocol, clientModel: string) => string;
   /** Cache requests that sample (temperature > 0 without a seed)? */
   cacheSampled: boolean;
   /** Cosine similarity a match needs. */
@@ -172,7 +174,7 @@ export class SemanticCacheLayer implements Layer {
       digest: partitionDigest(
         req.protocol,
         split.value,
-        this.options.modelAliases[model] ?? model,
+        this.options.upstreamModel(req.protocol, model),
         req.headers,
         this.#embedderId,
       ),

@@ -421,3 +421,42 @@ Deno.test("l1a: /api/chat reads a stream the provider sent anyway, and the key n
     await upstream.shutdown();
   }
 });
+
+Deno.test("l1a: changing the configured upstream model or URL never serves the old answers", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "isartor-model-" });
+  const mock = await startMockUpstream();
+  const base = {
+    llm_provider: "groq",
+    external_llm_url: `${mock.url}/openai/v1`,
+    cache_mode: "exact",
+    cache_backend: "kv",
+    data_dir: dataDir,
+  };
+  const ask = async (config: Record<string, unknown>) => {
+    const gw = await startGateway(config);
+    try {
+      const r = await post(gw.url, "/v1/chat/completions", JSON.stringify(CHAT));
+      await r.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+      return r.headers.get("x-isartor-layer");
+    } finally {
+      await gw.close();
+    }
+  };
+  try {
+    assert.equal(await ask({ ...base, external_llm_model: "llama-3.1-8b-instant" }), "l3");
+    assert.equal(await ask({ ...base, external_llm_model: "llama-3.1-8b-instant" }), "l1a");
+    assert.equal(await ask({ ...base, external_llm_model: "llama-3.3-70b-versatile" }), "l3");
+    assert.equal(
+      await ask({
+        ...base,
+        external_llm_model: "llama-3.3-70b-versatile",
+        external_llm_url: `${mock.url}/other/v1`,
+      }),
+      "l3",
+    );
+  } finally {
+    await mock.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
