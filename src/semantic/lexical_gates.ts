@@ -20,12 +20,19 @@
 import { normalizeText, wordTokens } from "../embed/fallback.ts";
 
 /** Version of the gate features; stored with each entry, bumped when extraction changes. */
-export const GATES_VERSION = 1;
+export const GATES_VERSION = 2;
 
 /** What the gates compare, extracted once per text (and stored with each cache entry). */
 export interface GateFeatures {
-  /** Numbers, normalized (`30,000` → `30000`, `v1.2` → `1.2`), sorted, distinct. */
+  /** Numbers, normalized (`30,000` → `30000`, `v1.2` → `1.2`), signed, in order. */
   numbers: string[];
+  /** Arithmetic and comparison operators between operands, in order (`10 - 3` → `["-"]`). */
+  operators: string[];
+  /**
+   * For texts whose meaning depends on word order (`from A to B`, `X into Y`,
+   * `A than B`): the content words in order; empty otherwise.
+   */
+  order: string[];
   /** How many negation markers the text has (`not`, `n't`, `no`, `never`, `without`…). */
   negations: number;
   /** Opposite-pair sides taken, as `axis:+` or `axis:-`, sorted, distinct. */
@@ -55,11 +62,13 @@ const AXES: ReadonlyArray<[string, string, string]> = [
     "on",
     "on enable enabled enables enabling activate activated activates activating start started " +
     "starts starting allow allowed allows allowing show showed shows showing shown unmute " +
-    "unlock unblock unhide open opened opens opening install installed installs installing",
+    "unlock unblock unhide open opened opens opening install installed installs installing " +
+    "accept accepted accepts accepting permit permitted",
     "off disable disabled disables disabling deactivate deactivated deactivates deactivating " +
     "stop stopped stops stopping deny denied denies block blocked blocks blocking hide hides " +
     "hiding hidden mute muted lock locked close closed closes closing uninstall uninstalled " +
-    "uninstalls uninstalling",
+    "uninstalls uninstalling refuse refused refuses refusing reject rejected rejects rejecting " +
+    "forbid forbidden",
   ],
   [
     "more",
@@ -120,7 +129,7 @@ const POLE: ReadonlyMap<string, string> = (() => {
 
 /** Verbs after which `on`/`off`/`in`/`out` take a side (`turn on`, `log in`, `opt out`). */
 const PARTICLE_VERBS =
-  /\b(turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|toggling|flip|flipped|set|put|power|powered|log|logs|logged|logging|sign|signs|signed|signing|opt|opts|opted|opting)\s+(on|off|in|out)\b/g;
+  /\b(turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|toggling|flip|flipped|set|put|power|powered|log|logs|logged|logging|sign|signs|signed|signing|opt|opts|opted|opting)((?:\s+[\p{L}\p{N}'-]+){0,4}?)\s+(on|off|in|out)\b/gu;
 
 const FILE_EXTENSIONS =
   "ts|tsx|js|jsx|mjs|cjs|json|jsonl|py|rb|go|rs|java|kt|c|h|cc|cpp|hpp|cs|php|sh|bash|zsh|ps1|" +
@@ -135,7 +144,20 @@ const QUOTED_RE =
   /"([^"\n]{1,200})"|“([^”\n]{1,200})”|‘([^’\n]{1,200})’|`([^`\n]{1,200})`|(?:^|[\s(\[{:=,])'([^'\n]{1,200})'(?=$|[\s)\]},.;:!?])/g;
 const IDENTIFIER_RE =
   /(?<![\w-])--?[a-z][\w-]*[a-z0-9]|\b[A-Za-z_$][\w$]*\(\)|\b[a-z]+(?:[A-Z][a-z0-9]*)+\b|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b|\b[A-Za-z]\w*_\w+\b|\b[A-Za-z_]\w+(?:\.[A-Za-z_]\w+)+\b/g;
-const NUMBER_RE = /\d+(?:[.,]\d+)*/g;
+/** A number, with its sign when a minus sits right before it (`-5`, not `10 - 3`). */
+const NUMBER_RE = /(?:(?<![\p{L}\p{N}.)])-)?\d+(?:[.,]\d+)*/gu;
+/** An operator between operands: after a digit or `)`, before a digit, `(`, `-` or a letter. */
+const OPERATOR_RE = /(?<=[\d)]\s*)(<=|>=|!=|==|=>|[-+*/^%<>=×÷])(?=\s*[-\p{L}\p{N}(])/gu;
+/** A comparison written between spaced words (`x < y`). */
+const COMPARISON_RE = /(?<=\s)(<=|>=|!=|==|<|>)(?=\s)/g;
+/** Words that make a sentence's meaning depend on its word order. */
+const DIRECTIONAL_RE =
+  /\bfrom\b.*\b(?:to|into)\b|\b(?:into|than|versus|vs\.?|instead of|rather than)\b|\b(?:pass|passes|passed|send|sends|sent|move|moves|moved|copy|copies|copied|migrate|migrates|migrated|convert|converts|converted|transfer|transfers|transferred|cast|map|maps|mapped|compare|compares)\b.*\b(?:to|with)\b/;
+/** Function words left out of the word order of directional texts. */
+const ORDER_STOPWORDS: ReadonlySet<string> = new Set(
+  ("a an the to into from of in on at by for with and or my our your their its this that these " +
+    "those is are be do does how what can i you we it as than versus vs instead rather").split(" "),
+);
 /** A capitalized word that does not start a sentence: a name (`Paris`, `UK`, `iPhone`). */
 const NAME_RE =
   /(?<![.!?:\n]\s*|^\s*|["'“‘(\[]\s*)\b(?:[A-Z][\p{L}\p{N}]*|[a-z]+[A-Z][\p{L}\p{N}]*)/gu;
@@ -184,25 +206,37 @@ export function gateFeatures(text: string): GateFeatures {
     // "I" and a lone capital are not names.
     if (w.length > 1) mentions.add(norm(w));
   }
-  const numbers = [...new Set((raw.match(NUMBER_RE) ?? []).map(normalizeNumber))].sort();
+  const numbers = (raw.match(NUMBER_RE) ?? []).map((n) =>
+    n.startsWith("-") ? `-${normalizeNumber(n.slice(1))}` : normalizeNumber(n)
+  );
+  const operators = [
+    ...[...rest.matchAll(OPERATOR_RE)].map((m) => m[1]),
+    ...[...rest.matchAll(COMPARISON_RE)].map((m) => m[1]),
+  ];
   const lower = normalizeText(raw);
   const words = wordTokens(raw);
   let negations = 0;
   for (const w of words) if (NEGATIONS.has(w)) negations++;
   const poles = new Set<string>();
-  const particles = lower.replace(PARTICLE_VERBS, (_, verb: string, p: string) => {
-    const axis = /^(?:log|sign)/.test(verb) ? "login" : "on";
-    poles.add(`${axis}:${p === "on" || p === "in" ? "+" : "-"}`);
-    return " ";
-  });
+  const particles = lower.replace(
+    PARTICLE_VERBS,
+    (_, verb: string, _between: string, p: string) => {
+      const axis = /^(?:log|sign)/.test(verb) ? "login" : "on";
+      poles.add(`${axis}:${p === "on" || p === "in" ? "+" : "-"}`);
+      return " ";
+    },
+  );
   for (const w of particles.match(/[\p{L}\p{N}]+/gu) ?? []) {
     // A bare "on" is mostly a preposition: only its particle use (above) counts.
     if (w === "on") continue;
     const pole = POLE.get(w);
     if (pole) poles.add(pole);
   }
+  const order = DIRECTIONAL_RE.test(lower) ? words.filter((w) => !ORDER_STOPWORDS.has(w)) : [];
   return {
     numbers,
+    operators,
+    order,
     negations,
     poles: [...poles].sort(),
     mentions: [...mentions].sort(),
@@ -229,16 +263,18 @@ function mentioned(m: string, mentions: ReadonlySet<string>, words: ReadonlySet<
  * ```
  */
 export function gateMismatch(a: GateFeatures, b: GateFeatures): string | null {
-  if (a.numbers.length !== b.numbers.length || a.numbers.some((n, i) => n !== b.numbers[i])) {
-    return "numbers";
-  }
+  if (!sameList(a.numbers, b.numbers)) return "numbers";
+  if (!sameList(a.operators ?? [], b.operators ?? [])) return "operators";
   if (a.negations !== b.negations) return "negations";
-  for (const p of a.poles) {
-    const opposite = p.endsWith("+") ? `${p.slice(0, -1)}-` : `${p.slice(0, -1)}+`;
-    // Opposite sides of one axis, each side taken by one text only.
-    if (b.poles.includes(opposite) && !b.poles.includes(p) && !a.poles.includes(opposite)) {
-      return "opposites";
-    }
+  // On every axis either text touches, both must take the same side(s): "turn
+  // it off" never matches "turn it on", nor a text that takes no side at all.
+  const axes = new Set([...a.poles, ...b.poles].map((p) => p.slice(0, -2)));
+  for (const axis of axes) {
+    const sides = (f: GateFeatures) => f.poles.filter((p) => p.slice(0, -2) === axis).join();
+    if (sides(a) !== sides(b)) return "opposites";
+  }
+  if ((a.order?.length || b.order?.length) && !sameOrder(a.order ?? [], b.order ?? [])) {
+    return "order";
   }
   if (a.mentions.length === 0 && b.mentions.length === 0) return null;
   const [ma, mb] = [new Set(a.mentions), new Set(b.mentions)];
@@ -246,4 +282,20 @@ export function gateMismatch(a: GateFeatures, b: GateFeatures): string | null {
   for (const m of a.mentions) if (!mentioned(m, mb, wb)) return "mentions";
   for (const m of b.mentions) if (!mentioned(m, ma, wa)) return "mentions";
   return null;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Whether the words two directional texts share come in the same order
+ * ("from data to backup" never matches "from backup to data"); a text that
+ * is not directional on one side makes the other side's order decide alone.
+ */
+function sameOrder(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  const inB = new Set(b);
+  const inA = new Set(a);
+  return sameList(a.filter((w) => inB.has(w)), b.filter((w) => inA.has(w)));
 }

@@ -29,9 +29,13 @@ Deno.test("gates: no opposite sides of one axis", () => {
   assert.equal(gate("Where can I buy used books?", "Where can I sell used books?"), "opposites");
   assert.equal(gate("How do I log in?", "How do I log out?"), "opposites");
   assert.equal(gate("Add a column to the table", "Remove a column from the table"), "opposites");
-  // Same side, or only one side mentions the axis: no conflict.
+  // The same side: no conflict.
   assert.equal(gate("turn off notifications on Android", "disable notifications on Android"), null);
-  assert.equal(gate("Where can I sell used books?", "Where can I sell or buy used books?"), null);
+  // Sides must match exactly: "sell" is not "sell or buy" (a miss is the safe answer).
+  assert.equal(
+    gate("Where can I sell used books?", "Where can I sell or buy used books?"),
+    "opposites",
+  );
   assert.equal(gate("What is on the menu?", "What's on the menu?"), null);
 });
 
@@ -68,4 +72,43 @@ Deno.test("gates: features are plain data (stored with entries)", () => {
   assert.equal(f.negations, 1);
   assert.deepEqual(f.mentions, ["server.ts"]);
   assert.deepEqual(JSON.parse(JSON.stringify(f)), f);
+});
+
+Deno.test("gates: operators, signs, trailing particles, direction and accept/refuse (review cases)", () => {
+  const miss = (a: string, b: string) => {
+    const why = gateMismatch(gateFeatures(a), gateFeatures(b));
+    assert.notEqual(why, null, `${a} / ${b}`);
+    assert.notEqual(gateMismatch(gateFeatures(b), gateFeatures(a)), null, `${b} / ${a}`);
+  };
+  miss("what is 10 + 3", "what is 10 - 3");
+  miss("Is 7 > 5?", "Is 7 < 5?");
+  miss("what is 12 * 4", "what is 12 / 4");
+  miss("what is -5 + 3", "what is 5 + 3");
+  miss("how can I turn the keyboard backlight on", "how can I turn the keyboard backlight off");
+  miss("switch maintenance mode on", "switch maintenance mode off");
+  miss(
+    "write a script that copies every file from the data folder to the backup folder",
+    "write a script that copies every file from the backup folder to the data folder",
+  );
+  miss("convert a JSON string into a Python dict", "convert a Python dict into a JSON string");
+  miss("how do I pass state from parent to child", "how do I pass state from child to parent");
+  miss(
+    "make my postgres database refuse remote connections",
+    "make my postgres database accept remote connections",
+  );
+  // Still a match: the same question in the same order.
+  assert.equal(
+    gateMismatch(
+      gateFeatures("How do I reset my password?"),
+      gateFeatures("how do I reset my password"),
+    ),
+    null,
+  );
+  assert.equal(
+    gateMismatch(
+      gateFeatures("copy files from the data folder to the backup folder"),
+      gateFeatures("copy the files from the data folder to the backup folder"),
+    ),
+    null,
+  );
 });
