@@ -27,6 +27,12 @@ export interface Recording {
   sse?: SseEvent[];
   /** Whether the recorded OpenAI stream carried a usage chunk (`stream_options.include_usage`). */
   includeUsage?: boolean;
+  /**
+   * Set when the native answer holds parts the neutral events cannot carry
+   * (logprobs, citations, server-tool or redacted-thinking blocks): such a
+   * recording is replayed only in its own protocol and mode, never re-encoded.
+   */
+  nativeOnly?: boolean;
   /** The answer as neutral events. */
   events: AnswerEvent[];
   /** When it was recorded (ms since the epoch). */
@@ -62,6 +68,32 @@ export function wantsUsageChunk(body: Record<string, unknown>): boolean {
 
 const decoder = new TextDecoder();
 
+/**
+ * Native parts that answer events cannot carry, per protocol: token
+ * logprobs; citations, server-tool and redacted-thinking blocks; Responses
+ * output items other than messages, function calls and reasoning.
+ */
+const UNREPRESENTABLE: Readonly<Record<WireProtocol, RegExp>> = {
+  openai_chat: /"(?:logprobs|audio)"\s*:\s*[\[{]|"annotations"\s*:\s*\[\s*\{/,
+  anthropic:
+    /"type"\s*:\s*"(?:redacted_thinking|server_tool_use|[a-z_]*_tool_result|citations_delta|document|image)"|"citations"\s*:\s*\[\s*\{/,
+  openai_responses:
+    /"type"\s*:\s*"(?!message"|function_call"|reasoning"|output_text"|summary_text"|response\.|function_call_arguments|input_text")[a-z_]+_call"|"(?:logprobs)"\s*:\s*\[\s*\{|"annotations"\s*:\s*\[\s*\{/,
+};
+
+/**
+ * Whether a recording can answer this request: always when the client asks
+ * for its own protocol and mode (native replay); otherwise only if nothing in
+ * it would be lost in re-encoding.
+ */
+export function canReplay(rec: Recording, req: ChatRequest): boolean {
+  if (!rec.nativeOnly) return true;
+  const native = rec.protocol === req.protocol && (rec.mode === "sse") === req.stream &&
+    (rec.protocol !== "openai_chat" || !req.stream ||
+      rec.includeUsage === wantsUsageChunk(req.body));
+  return native;
+}
+
 /** Records a complete JSON answer, or returns null when it is not cacheable. */
 export function recordJson(
   protocol: WireProtocol,
@@ -76,7 +108,9 @@ export function recordJson(
     return null;
   }
   if (!isCompleteAnswer(events)) return null;
-  return { v: 1, protocol, mode: "json", json, events, createdAt: now };
+  const rec: Recording = { v: 1, protocol, mode: "json", json, events, createdAt: now };
+  if (UNREPRESENTABLE[protocol].test(json)) rec.nativeOnly = true;
+  return rec;
 }
 
 /**
@@ -143,7 +177,7 @@ export class SseRecorder {
       return null;
     }
     if (!isCompleteAnswer(this.#events) || !this.#sawTerminal()) return null;
-    return {
+    const rec: Recording = {
       v: 1,
       protocol: this.protocol,
       mode: "sse",
@@ -152,6 +186,9 @@ export class SseRecorder {
       events: this.#events,
       createdAt: now,
     };
+    const pattern = UNREPRESENTABLE[this.protocol];
+    if (this.#sse.some((e) => pattern.test(e.data))) rec.nativeOnly = true;
+    return rec;
   }
 }
 

@@ -12,7 +12,7 @@
 
 import { exactKey, isSampled, uncacheableReason } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
-import { recordAnswer, type Recording } from "../cache/recording.ts";
+import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
@@ -135,13 +135,14 @@ export class ExactCacheLayer implements Layer {
     const id = key.join("\u0000");
     if (directives.read) {
       const rec = await this.cache.get(key);
-      if (rec) return this.#hit(rec, digest);
+      // A recording that cannot be re-encoded without loss serves only its own mode.
+      if (rec && canReplay(rec, req)) return this.#hit(rec, digest);
       const pending = this.#flights.pending(id);
       if (pending) {
         this.counters.coalesced++;
         const shared = await waitUnlessAborted(pending, req.signal);
         if (req.signal.aborted) throw clientGone();
-        if (shared) return this.#hit(shared, digest);
+        if (shared && canReplay(shared, req)) return this.#hit(shared, digest);
         // The leader failed: this request tries on its own.
         return next();
       }

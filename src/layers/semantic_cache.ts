@@ -21,7 +21,7 @@
 
 import { isSampled, uncacheableReason } from "../cache/cache_key.ts";
 import type { ByteStore } from "../cache/byte_store.ts";
-import { recordAnswer, type Recording } from "../cache/recording.ts";
+import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
@@ -193,7 +193,7 @@ export class SemanticCacheLayer implements Layer {
       const found = this.index.lookup(ref, vector, this.options.threshold, features);
       if (found.match) {
         const rec = await this.answers.get(answerKey(ref, found.match.entry.id));
-        if (rec) return this.#hit(rec, found.match.similarity);
+        if (rec && canReplay(rec, req)) return this.#hit(rec, found.match.similarity);
         // The recording is gone (evicted or expired): so is the entry.
         this.#forget([found.match.entry]);
       } else if (found.rejectedBy) {
@@ -204,7 +204,7 @@ export class SemanticCacheLayer implements Layer {
         this.counters.coalesced++;
         const shared = await waitUnlessAborted(pending, req.signal);
         if (req.signal.aborted) throw clientGone();
-        return shared ? this.#hit(shared, 1) : next();
+        return shared && canReplay(shared, req) ? this.#hit(shared, 1) : next();
       }
     }
     this.counters.misses++;

@@ -150,3 +150,59 @@ Deno.test("recordings: only complete answers are recorded", () => {
   r4.push(enc.encode(whole));
   assert.equal(r4.finish(), null);
 });
+
+Deno.test("recordings: parts the events cannot carry make a recording native-only", async () => {
+  const { canReplay } = await import("../../../src/cache/recording.ts");
+  const enc = new TextEncoder();
+  const base = {
+    id: "c",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{
+      index: 0,
+      message: { role: "assistant", content: "hi" },
+      finish_reason: "stop",
+      logprobs: null,
+    }],
+  };
+  const plain = recordJson("openai_chat", enc.encode(JSON.stringify(base)))!;
+  assert.equal(plain.nativeOnly, undefined);
+  const withLogprobs = recordJson(
+    "openai_chat",
+    enc.encode(JSON.stringify({
+      ...base,
+      choices: [{ ...base.choices[0], logprobs: { content: [{ token: "hi", logprob: -0.1 }] } }],
+    })),
+  )!;
+  assert.equal(withLogprobs.nativeOnly, true);
+  const req = (stream: boolean) => ({
+    protocol: "openai_chat" as const,
+    body: { stream },
+    raw: new Uint8Array(),
+    model: "m",
+    stream,
+    headers: new Headers(),
+    signal: new AbortController().signal,
+  });
+  assert.equal(canReplay(withLogprobs, req(false)), true, "same protocol and mode: native replay");
+  assert.equal(canReplay(withLogprobs, req(true)), false, "a stream would lose the logprobs");
+  assert.equal(canReplay(plain, req(true)), true);
+  const cited = recordJson(
+    "anthropic",
+    enc.encode(JSON.stringify({
+      id: "msg",
+      type: "message",
+      role: "assistant",
+      model: "m",
+      content: [{
+        type: "text",
+        text: "x",
+        citations: [{ type: "char_location", cited_text: "x" }],
+      }],
+      stop_reason: "end_turn",
+      usage: { input_tokens: 1, output_tokens: 1 },
+    })),
+  )!;
+  assert.equal(cited.nativeOnly, true);
+});
