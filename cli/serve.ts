@@ -16,6 +16,7 @@ import { type RunningServer, serveGateway } from "../src/server.ts";
 import { VERSION } from "../src/version.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { allowedHosts } from "./permissions.ts";
+import { isCompiledBinary } from "./up.ts";
 import { gatewayFiles, removePidFile, writePidFile } from "./process.ts";
 
 /** What `isartor up` sends on stdin. */
@@ -55,7 +56,11 @@ export function banner(
     `  auth:      ${
       config.gateway_api_key ? "gateway key required" : "no gateway key (loopback only)"
     }; provider key: ${keyed ? "configured" : "none, clients' own credentials are forwarded"}`,
-    `  network:   only ${allowedHosts(config).join(", ")}`,
+    isCompiledBinary()
+      ? `  network:   providers ${
+        allowedHosts(config).join(", ")
+      }; not enforced by this compiled binary (run from source for per-host permission flags)`
+      : `  network:   only ${allowedHosts(config).join(", ")}`,
     `  data:      ${config.data_dir} (caches, stats, request log)`,
     `  next:      point a client at ${url}/v1 (OpenAI) or ${url} (Anthropic); \`isartor stats\` shows the savings`,
     options.detached
@@ -87,6 +92,15 @@ function stamp(): string {
 
 /** Runs the gateway until SIGINT/SIGTERM, then shuts down gracefully. */
 export async function runServe(io: CliIO): Promise<number> {
+  if (isCompiledBinary()) {
+    // A compiled binary cannot narrow its network or file access to a list,
+    // but the gateway needs no subprocesses, no environment and no FFI.
+    for (const name of ["run", "env", "ffi"] as const) {
+      try {
+        Deno.permissions.revokeSync({ name });
+      } catch { /* not granted in the first place */ }
+    }
+  }
   const text = await new Response(Deno.stdin.readable).text();
   let input: ServeInput;
   let gateway: Gateway;

@@ -53,12 +53,20 @@ const START_TIMEOUT_MS = 30_000;
 /** The shell line that sends the child's output to the log file (appending). */
 const REDIRECT = 'exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
 
+/**
+ * Whether this process is a `deno compile` binary (not `deno run`): its
+ * permissions were fixed at compile time and cannot be narrowed per host.
+ */
+export function isCompiledBinary(): boolean {
+  const base = Deno.execPath().split(/[\\/]/).pop() ?? "";
+  return !/^deno(\.exe)?$/.test(base);
+}
+
 /** How to start the gateway process: the command and its arguments. */
 export function serveCommand(config: Config): string[] {
   const exec = Deno.execPath();
-  const base = exec.split(/[\\/]/).pop() ?? "";
   // A compiled binary carries its own permissions: it runs itself.
-  if (!/^deno(\.exe)?$/.test(base)) return [exec, "__serve"];
+  if (isCompiledBinary()) return [exec, "__serve"];
   const main = Deno.mainModule;
   const path = main.startsWith("file:") ? new URL(main).pathname : main;
   // From source, deno.json brings the unstable features; the offline bundle
