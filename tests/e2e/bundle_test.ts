@@ -4,10 +4,23 @@ import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { REPO } from "../support/cli_runner.ts";
 
+/** The variables that let Deno reach the npm registry here (CA bundles, proxies). */
+function networkEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (
+      /^(SSL_CERT_|DENO_CERT|DENO_TLS_CA_STORE|NODE_EXTRA_CA_CERTS|HTTPS?_PROXY|NO_PROXY)/i.test(k)
+    ) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
 async function run(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     args,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1", ...env },
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1", ...networkEnv(), ...env },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
