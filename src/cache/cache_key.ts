@@ -163,3 +163,18 @@ export function isSampled(body: Record<string, unknown>): boolean {
   const sampled = typeof t !== "number" || t > 0;
   return sampled && typeof body.seed !== "number";
 }
+
+/**
+ * Why a cache layer must pass this request on: an uncacheable request, or a
+ * sampled one when `cache_sampled_requests` is false. Null when it may cache.
+ */
+export function cacheBypassReason(
+  protocol: WireProtocol,
+  body: Record<string, unknown>,
+  cacheSampled: boolean,
+): string | null {
+  const reason = uncacheableReason(protocol, body);
+  if (reason) return reason;
+  if (!cacheSampled && isSampled(body)) return "sampled request (cache_sampled_requests = false)";
+  return null;
+}

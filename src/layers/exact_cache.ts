@@ -10,7 +10,7 @@
  * @module
  */
 
-import { exactKey, isSampled, uncacheableReason } from "../cache/cache_key.ts";
+import { cacheBypassReason, exactKey } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
 import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
@@ -116,12 +116,7 @@ export class ExactCacheLayer implements Layer {
 
   /** Whether this request may use the cache at all; the reason when not. */
   bypassReason(req: ChatRequest): string | null {
-    const reason = uncacheableReason(req.protocol, req.body);
-    if (reason) return reason;
-    if (!this.options.cacheSampled && isSampled(req.body)) {
-      return "sampled request (cache_sampled_requests = false)";
-    }
-    return null;
+    return cacheBypassReason(req.protocol, req.body, this.options.cacheSampled);
   }
 
   async handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer> {

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { isSampled, uncacheableReason } from "../cache/cache_key.ts";
+import { cacheBypassReason } from "../cache/cache_key.ts";
 import type { ByteStore } from "../cache/byte_store.ts";
 import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
@@ -149,12 +149,7 @@ export class SemanticCacheLayer implements Layer {
 
   /** Whether this request may use the cache at all; the reason when not. */
   bypassReason(req: ChatRequest): string | null {
-    const reason = uncacheableReason(req.protocol, req.body);
-    if (reason) return reason;
-    if (!this.options.cacheSampled && isSampled(req.body)) {
-      return "sampled request (cache_sampled_requests = false)";
-    }
-    return null;
+    return cacheBypassReason(req.protocol, req.body, this.options.cacheSampled);
   }
 
   async handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer> {
