@@ -130,7 +130,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const layers: Layer[] = [...(exact ? [exact] : []), ...(semantic ? [semantic] : []), cloud];
   const pipeline = new Pipeline(layers);
   const recorder = createRecorder(config, targets[0].name);
-  const chatDeps = { pipeline, metrics, maxBodyBytes: config.max_request_body_bytes, recorder };
+  const chatDeps = {
+    pipeline,
+    metrics,
+    maxBodyBytes: config.max_request_body_bytes,
+    recorder,
+    exact,
+  };
   const health = () => ({
     status: "ok",
     version: VERSION,

@@ -19,9 +19,22 @@ function randomSeed(): bigint {
   return crypto.getRandomValues(new BigUint64Array(1))[0];
 }
 
-/** Raw bytes → canonical digest, bounded (oldest entries go first). */
+/**
+ * What a request's bytes were found to mean the first time they were parsed
+ * and validated: its key, and the few fields a cache hit needs. Lets a repeat
+ * of the same bytes be answered from the cache without parsing them again.
+ */
+export interface RawFacts {
+  digest: string;
+  model: string;
+  stream: boolean;
+  /** OpenAI's `stream_options`, which decides the usage chunk of a replay. */
+  streamOptions?: unknown;
+}
+
+/** Raw bytes → what they mean, bounded (oldest entries go first). */
 export class RawKeyMemo {
-  #map = new Map<string, string>();
+  #map = new Map<string, RawFacts>();
   #seedA = randomSeed();
   #seedB = randomSeed();
 
@@ -34,15 +47,15 @@ export class RawKeyMemo {
     return `${context}\u0000${a.toString(36)}.${b.toString(36)}.${raw.byteLength}`;
   }
 
-  get(fp: string): string | undefined {
+  get(fp: string): RawFacts | undefined {
     return this.#map.get(fp);
   }
 
-  set(fp: string, digest: string): void {
+  set(fp: string, facts: RawFacts): void {
     if (this.#map.size >= this.maxEntries) {
       const oldest = this.#map.keys().next().value;
       if (oldest !== undefined) this.#map.delete(oldest);
     }
-    this.#map.set(fp, digest);
+    this.#map.set(fp, facts);
   }
 }

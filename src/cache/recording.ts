@@ -86,7 +86,10 @@ const UNREPRESENTABLE: Readonly<Record<WireProtocol, RegExp>> = {
  * for its own protocol and mode (native replay); otherwise only if nothing in
  * it would be lost in re-encoding.
  */
-export function canReplay(rec: Recording, req: ChatRequest): boolean {
+export function canReplay(
+  rec: Recording,
+  req: Pick<ChatRequest, "protocol" | "stream" | "body">,
+): boolean {
   if (!rec.nativeOnly) return true;
   const native = rec.protocol === req.protocol && (rec.mode === "sse") === req.stream &&
     (rec.protocol !== "openai_chat" || !req.stream ||

@@ -10,6 +10,7 @@ import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ChatRequest, RequestContext } from "../pipeline/types.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Recorder } from "../telemetry/recorder.ts";
+import type { ExactCacheLayer } from "../layers/exact_cache.ts";
 import type { Caller } from "./auth.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError } from "./errors.ts";
@@ -23,6 +24,8 @@ export interface ChatDeps {
   maxBodyBytes: number;
   /** Counts each request into the stats and the request log. */
   recorder?: Recorder;
+  /** The exact cache, for answering a repeat of known bytes before parsing them. */
+  exact?: ExactCacheLayer | null;
 }
 
 /** Hono variables set by the auth middleware. */
@@ -66,24 +69,43 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       clientCredential: caller.clientCredential,
     };
     const raw = await readBodyLimited(request, deps.maxBodyBytes);
-    const body = parseJsonObject(raw);
-    const { model, stream } = validateChatRequest(protocol, body);
-    const req: ChatRequest = {
-      protocol,
-      body,
-      raw,
-      model,
-      stream,
-      headers: request.headers,
-      signal: request.signal,
-    };
+    // A repeat of bytes the exact cache has seen and answered: no parse at all.
+    const early = await deps.exact?.hitForRawBytes(protocol, raw, request.headers, ctx.tenant);
+    let req: ChatRequest;
     let answer;
-    try {
-      answer = await deps.pipeline.run(req, ctx);
-    } catch (e) {
-      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
-      throw e;
+    if (early) {
+      const { facts } = early;
+      const body = facts.streamOptions === undefined ? {} : { stream_options: facts.streamOptions };
+      req = {
+        protocol,
+        body,
+        raw,
+        model: facts.model,
+        stream: facts.stream,
+        headers: request.headers,
+        signal: request.signal,
+      };
+      answer = early.answer;
+    } else {
+      const body = parseJsonObject(raw);
+      const { model, stream } = validateChatRequest(protocol, body);
+      req = {
+        protocol,
+        body,
+        raw,
+        model,
+        stream,
+        headers: request.headers,
+        signal: request.signal,
+      };
+      try {
+        answer = await deps.pipeline.run(req, ctx);
+      } catch (e) {
+        deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+        throw e;
+      }
     }
+    const { stream, body } = req;
     if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
     const headers = new Headers({
       "x-isartor-request-id": ctx.requestId,

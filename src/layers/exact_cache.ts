@@ -16,7 +16,7 @@ import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
-import { RawKeyMemo } from "../cache/raw_fingerprint.ts";
+import { type RawFacts, RawKeyMemo } from "../cache/raw_fingerprint.ts";
 import type { WireProtocol } from "../protocol/events.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
@@ -97,16 +97,51 @@ export class ExactCacheLayer implements Layer {
     tenant: string,
     raw?: Uint8Array,
   ) {
-    const fp = raw
-      ? this.#memo.fingerprint(`${protocol}\u0000${headers.get("anthropic-beta") ?? ""}`, raw)
-      : undefined;
-    let digest = fp ? this.#memo.get(fp) : undefined;
+    const fp = raw ? this.#fingerprint(protocol, headers, raw) : undefined;
+    let digest = fp ? this.#memo.get(fp)?.digest : undefined;
     if (!digest) {
       const model = typeof body.model === "string" ? body.model : "";
       digest = exactKey(protocol, body, this.options.upstreamModel(protocol, model), headers);
-      if (fp) this.#memo.set(fp, digest);
+      if (fp) {
+        this.#memo.set(fp, {
+          digest,
+          model,
+          stream: body.stream === true,
+          streamOptions: body.stream_options,
+        });
+      }
     }
     return { digest, key: ["l1a", tenant, this.options.provider, digest] as StoreKey };
+  }
+
+  #fingerprint(protocol: WireProtocol, headers: Headers, raw: Uint8Array): string {
+    return this.#memo.fingerprint(`${protocol}\u0000${headers.get("anthropic-beta") ?? ""}`, raw);
+  }
+
+  /**
+   * The hit for bytes seen before, without parsing them: the memo knows their
+   * key and the fields a replay needs, since they were parsed, validated and
+   * found cacheable the first time. Null when anything is unknown or the
+   * cache has nothing (the caller then takes the normal path).
+   */
+  async hitForRawBytes(
+    protocol: WireProtocol,
+    raw: Uint8Array,
+    headers: Headers,
+    tenant: string,
+  ): Promise<{ answer: Answer; facts: RawFacts } | null> {
+    if (!cacheDirectives(headers).read) return null;
+    const facts = this.#memo.get(this.#fingerprint(protocol, headers, raw));
+    if (!facts) return null;
+    const rec = await this.cache.get(["l1a", tenant, this.options.provider, facts.digest]);
+    if (!rec) return null;
+    const wants = {
+      protocol,
+      stream: facts.stream,
+      body: facts.streamOptions === undefined ? {} : { stream_options: facts.streamOptions },
+    };
+    if (!canReplay(rec, wants)) return null;
+    return { answer: this.#hit(rec, facts.digest), facts };
   }
 
   /** The partition prefix of a tenant (for deletion). */
