@@ -492,8 +492,8 @@ export function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const expected = exactKey("openai_chat", body, model, headers);
     const memo = new RawKeyMemo();
     const context = "openai_chat\u0000";
-    memo.set(memo.fingerprint(context, raw), expected);
-    if (memo.get(memo.fingerprint(context, raw)) !== expected) {
+    memo.set(memo.fingerprint(context, raw), { digest: expected, model, stream: false });
+    if (memo.get(memo.fingerprint(context, raw))?.digest !== expected) {
       throw new Error(`${b.label}: the memo path does not give the canonical digest`);
     }
 
@@ -502,7 +502,7 @@ export function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       return v.model as string;
     }, s);
     const canonical = timeOp(() => exactKey("openai_chat", body, model, headers), s);
-    const memoT = timeOp(() => memo.get(memo.fingerprint(context, raw)) ?? "", s);
+    const memoT = timeOp(() => memo.get(memo.fingerprint(context, raw))?.digest ?? "", s);
     results[b.id] = {
       label: b.label,
       bytes: raw.byteLength,
