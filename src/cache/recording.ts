@@ -289,3 +289,24 @@ export function recordAnswer(
   done(null);
   return answer;
 }
+
+/**
+ * Runs the rest of the cascade and records its answer on the way back; a
+ * failure settles `done` with null before it propagates. The shared miss path
+ * of the cache layers.
+ */
+export async function answerAndRecord(
+  next: () => Promise<Answer>,
+  req: ChatRequest,
+  done: (rec: Recording | null) => void,
+  now: () => number = Date.now,
+): Promise<Answer> {
+  let answer: Answer;
+  try {
+    answer = await next();
+  } catch (e) {
+    done(null);
+    throw e;
+  }
+  return recordAnswer(answer, req, done, now);
+}

@@ -12,7 +12,7 @@
 
 import { cacheBypassReason, exactKey } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
-import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
+import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
@@ -190,14 +190,7 @@ export class ExactCacheLayer implements Layer {
       }
       settle?.(rec);
     };
-    let answer: Answer;
-    try {
-      answer = await next();
-    } catch (e) {
-      done(null);
-      throw e;
-    }
-    return recordAnswer(answer, req, done);
+    return await answerAndRecord(next, req, done);
   }
 
   #hit(rec: Recording, digest: string): Answer {

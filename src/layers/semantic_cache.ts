@@ -21,7 +21,7 @@
 
 import { cacheBypassReason } from "../cache/cache_key.ts";
 import type { ByteStore } from "../cache/byte_store.ts";
-import { canReplay, recordAnswer, type Recording } from "../cache/recording.ts";
+import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
 import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
 import { clientGone } from "./cloud.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
@@ -211,14 +211,7 @@ export class SemanticCacheLayer implements Layer {
       if (rec) this.#remember(ref, text, features, vector, rec);
       settle?.(rec);
     };
-    let answer: Answer;
-    try {
-      answer = await next();
-    } catch (e) {
-      done(null);
-      throw e;
-    }
-    return recordAnswer(answer, req, done, this.#now);
+    return await answerAndRecord(next, req, done, this.#now);
   }
 
   /** Deletes every entry of a tenant (memory and store); returns how many went. */
