@@ -36,6 +36,8 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   l3_retry_max_ms: "Longest retry delay in ms",
   anthropic_default_max_tokens: "The max_tokens sent to Anthropic when the client set none",
   offline_mode: "Refuse every cloud call (air-gapped: only local providers and caches answer)",
+  l3_http_client:
+    'How cloud calls are sent: "pooled" (HTTP/1.1 keep-alive), "fetch" (honours HTTPS_PROXY), "auto"',
   cache_mode: 'Which caches answer: "exact", "semantic", "both" or "off"',
   cache_backend: 'Where the exact cache lives: "kv" (on disk in data_dir) or "memory"',
   cache_ttl_secs: "Seconds a cached answer stays valid",

@@ -26,6 +26,7 @@ import {
   nativeChatHandler,
 } from "./http/routes_misc.ts";
 import { CloudLayer } from "./layers/cloud.ts";
+import { FetchClient, Http1Client } from "./providers/http1_client.ts";
 import { ExactCacheLayer } from "./layers/exact_cache.ts";
 import { SemanticCacheLayer } from "./layers/semantic_cache.ts";
 import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
@@ -92,6 +93,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     modelAliases: config.model_aliases,
     offline: config.offline_mode,
     random: options.random,
+    client: config.l3_http_client === "fetch" ? new FetchClient() : new Http1Client(),
   }, metrics);
   // What identifies the upstream in cache keys: the primary provider and its URL
   // (partition), and the model a request will actually reach (key material).
@@ -275,6 +277,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     metrics,
     targets,
     close: async () => {
+      cloud.close();
       await recorder.close();
       await semantic?.close();
       // The exact cache closes the shared store; without it, the store is closed here.

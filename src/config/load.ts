@@ -164,6 +164,26 @@ export function parseConfig(
   );
 }
 
+/** Variables that route outgoing HTTP through a proxy (honoured by Deno's fetch). */
+const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"];
+
+/**
+ * `l3_http_client = "auto"` made concrete: the pooled client, unless a proxy variable is set;
+ * then fetch, which honours it.
+ *
+ * @example
+ * ```ts
+ * resolveHttpClient("auto", { HTTPS_PROXY: "http://proxy:3128" }); // "fetch"
+ * ```
+ */
+export function resolveHttpClient(
+  setting: Config["l3_http_client"],
+  env: Record<string, string | undefined>,
+): "pooled" | "fetch" {
+  if (setting !== "auto") return setting;
+  return PROXY_VARIABLES.some((name) => env[name]) ? "fetch" : "pooled";
+}
+
 /** Loads and validates the configuration from defaults, file and environment. */
 export function loadConfig(src: ConfigSources): LoadedConfig {
   const read = src.readTextFile ?? defaultRead;
@@ -203,5 +223,7 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
       : "stored credentials";
   const config = parseConfig(merged, originOf);
   config.data_dir = expandHome(config.data_dir, src.home);
+  // Decided here, where the environment is readable: the gateway process has no env access.
+  config.l3_http_client = resolveHttpClient(config.l3_http_client, src.env);
   return { config, file, unknownKeys };
 }

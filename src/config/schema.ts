@@ -70,6 +70,7 @@ export const ConfigSchema = z.object({
   l3_retry_max_ms: z.number().min(0).default(8000),
   anthropic_default_max_tokens: z.number().int().positive().default(4096),
   offline_mode: z.boolean().default(false),
+  l3_http_client: z.enum(["auto", "pooled", "fetch"]).default("auto"),
 
   // --- Caches (src/cache/, src/layers/exact_cache.ts) ---
   cache_mode: z.enum(["exact", "semantic", "both", "off"]).default("both"),
@@ -143,6 +144,7 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   fallback_providers:
     'write it as an array of tables, e.g. [[fallback_providers]] provider = "groq" model = "llama-3.3-70b-versatile"',
   offline_mode: "set it to true or false",
+  l3_http_client: 'set it to "auto", "pooled" or "fetch"',
   cache_mode: 'use "exact", "semantic", "both" or "off"',
   cache_backend: 'use "kv" (on disk in data_dir) or "memory"',
   cache_ttl_secs: "set it to a positive number of seconds, e.g. 86400",

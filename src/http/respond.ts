@@ -12,7 +12,7 @@
 import { CODECS } from "../protocol/codecs.ts";
 import type { AnswerEvent, WireProtocol } from "../protocol/events.ts";
 import { encodeSse, SseParser } from "../protocol/sse.ts";
-import type { Answer } from "../pipeline/types.ts";
+import type { Answer, ResponseHeaders } from "../pipeline/types.ts";
 import { type Recording, wantsUsageChunk } from "../cache/recording.ts";
 import { errorEnvelope, upstreamErrorMessage } from "./errors.ts";
 
@@ -39,8 +39,13 @@ function tryParse(bytes: Uint8Array<ArrayBuffer>): unknown {
 }
 
 /** A JSON Response. */
-export function jsonResponse(status: number, body: unknown, headers: Headers = new Headers()) {
-  headers.set("content-type", "application/json");
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: ResponseHeaders | Headers = {},
+) {
+  if (headers instanceof Headers) headers.set("content-type", "application/json");
+  else headers["content-type"] = "application/json";
   return new Response(JSON.stringify(body), { status, headers });
 }
 
@@ -48,13 +53,10 @@ export function jsonResponse(status: number, body: unknown, headers: Headers = n
 export function encodeAnswer(
   answer: Answer,
   wants: ClientWants,
-  headers: Headers,
+  headers: ResponseHeaders,
   onStreamEnd: StreamEndHook = () => {},
 ): Response {
-  for (const [k, v] of answer.headers) headers.set(k, v);
-  if (answer.layerHeaders) {
-    for (const [k, v] of Object.entries(answer.layerHeaders)) headers.set(k, v);
-  }
+  Object.assign(headers, answer.headers, answer.layerHeaders);
   const same = answer.protocol === wants.protocol;
   const body = answer.body;
 
@@ -62,7 +64,7 @@ export function encodeAnswer(
     const bytes = body.kind === "json" ? body.bytes : new Uint8Array();
     const parsed = tryParse(bytes);
     if (same && parsed !== undefined) {
-      headers.set("content-type", "application/json");
+      headers["content-type"] = "application/json";
       return new Response(bytes, { status: answer.status, headers });
     }
     // Keep the provider's status and message, in the client's envelope.
@@ -75,7 +77,7 @@ export function encodeAnswer(
   }
 
   if (body.kind === "json" && same && !wants.stream) {
-    headers.set("content-type", "application/json");
+    headers["content-type"] = "application/json";
     return new Response(body.bytes, { status: answer.status, headers });
   }
   if (body.kind === "sse" && same && wants.stream) {
@@ -102,9 +104,9 @@ export function encodeAnswer(
   return sseResponse(encodeEventStream(fromArray(events), wants, onStreamEnd), headers);
 }
 
-function sseResponse(stream: ReadableStream<Uint8Array>, headers: Headers): Response {
-  headers.set("content-type", "text/event-stream; charset=utf-8");
-  headers.set("cache-control", "no-cache");
+function sseResponse(stream: ReadableStream<Uint8Array>, headers: ResponseHeaders): Response {
+  headers["content-type"] = "text/event-stream; charset=utf-8";
+  headers["cache-control"] = "no-cache";
   return new Response(stream, { status: 200, headers });
 }
 
@@ -215,7 +217,7 @@ function encodeEventStream(
 function collectToJson(
   events: AsyncGenerator<AnswerEvent>,
   wants: ClientWants,
-  headers: Headers,
+  headers: ResponseHeaders,
 ): Response {
   // The body is produced lazily so the caller still gets a Response object at once.
   const body = (async () => {
@@ -223,7 +225,7 @@ function collectToJson(
     for await (const ev of events) all.push(ev);
     return JSON.stringify(CODECS[wants.protocol].encodeJson(all));
   })();
-  headers.set("content-type", "application/json");
+  headers["content-type"] = "application/json";
   return new Response(
     new ReadableStream<Uint8Array>({
       async start(out) {
@@ -245,10 +247,14 @@ function collectToJson(
  * wants another protocol or mode (or, for OpenAI, another usage-chunk choice):
  * then the recording's events are re-encoded instead.
  */
-function nativeReplay(rec: Recording, wants: ClientWants, headers: Headers): Response | null {
+function nativeReplay(
+  rec: Recording,
+  wants: ClientWants,
+  headers: ResponseHeaders,
+): Response | null {
   if (rec.protocol !== wants.protocol) return null;
   if (rec.mode === "json" && !wants.stream && rec.json !== undefined) {
-    headers.set("content-type", "application/json");
+    headers["content-type"] = "application/json";
     return new Response(rec.json, { status: 200, headers });
   }
   if (rec.mode === "sse" && wants.stream && rec.sse) {

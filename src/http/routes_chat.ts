@@ -107,12 +107,12 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     }
     const { stream, body } = req;
     if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
-    const headers = new Headers({
+    const headers: Record<string, string> = {
       "x-isartor-request-id": ctx.requestId,
       "x-isartor-layer": answer.layer,
       "x-isartor-deflected": answer.layer === "l3" ? "false" : "true",
-    });
-    if (answer.provider) headers.set("x-isartor-provider", answer.provider);
+    };
+    if (answer.provider) headers["x-isartor-provider"] = answer.provider;
     const labels = { route: protocol, layer: answer.layer, status: String(answer.status) };
     deps.metrics.requests.inc(labels);
     deps.metrics.latency.observe((performance.now() - ctx.startedAt) / 1000, {

@@ -128,8 +128,8 @@ export function countTokensHandler(deps: MiscDeps) {
         );
       });
       const out = relayHeaders(res.headers);
-      out.set("content-type", "application/json");
-      out.set("x-isartor-layer", "l3");
+      out["content-type"] = "application/json";
+      out["x-isartor-layer"] = "l3";
       return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
     }
     const headers = new Headers({ "x-isartor-estimated": "true", "x-isartor-layer": "local" });
@@ -179,7 +179,7 @@ export function nativeChatHandler(deps: MiscDeps) {
     const whole = encodeAnswer(
       answer,
       { protocol: "openai_chat", stream: false, body },
-      new Headers(),
+      {},
     );
     const json = await whole.json().catch(() => null);
     if (answer.status >= 400 || json === null) {

@@ -11,9 +11,16 @@
  */
 
 import { GatewayError } from "../http/errors.ts";
+import { headerRecord } from "../http/header_record.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { WireProtocol } from "../protocol/events.ts";
-import type { Answer, ChatRequest, Layer, RequestContext } from "../pipeline/types.ts";
+import type {
+  Answer,
+  ChatRequest,
+  Layer,
+  RequestContext,
+  ResponseHeaders,
+} from "../pipeline/types.ts";
 import {
   backoffMs,
   isRetryableStatus,
@@ -29,6 +36,12 @@ import {
   upstreamProtocol,
 } from "../providers/targets.ts";
 import { prepareUpstreamBody } from "./cloud_body.ts";
+import {
+  Http1Client,
+  type ReplyHeaders,
+  type UpstreamClient,
+  UpstreamTimeoutError,
+} from "../providers/http1_client.ts";
 
 /** Tuning of the cloud layer, from config. */
 export interface CloudOptions {
@@ -41,6 +54,8 @@ export interface CloudOptions {
   offline: boolean;
   /** Injected for tests: the random source of the jitter. */
   random?: () => number;
+  /** How requests go upstream (default: pooled HTTP/1.1 keep-alive connections). */
+  client?: UpstreamClient;
 }
 
 /** Client headers never forwarded upstream (hop-by-hop, credentials, our own). */
@@ -76,14 +91,14 @@ const ENDPOINT_FOR: Record<WireProtocol, Endpoint> = {
 /** What one attempt got back: status, headers and a body ready to relay. */
 interface UpstreamReply {
   status: number;
-  headers: Headers;
+  headers: ReplyHeaders;
   body: { kind: "json"; bytes: Uint8Array<ArrayBuffer> } | {
     kind: "sse";
     stream: ReadableStream<Uint8Array>;
   };
 }
 
-function isEventStream(headers: Headers): boolean {
+function isEventStream(headers: ReplyHeaders): boolean {
   return (headers.get("content-type") ?? "").includes("text/event-stream");
 }
 
@@ -99,9 +114,11 @@ class AttemptTimeout extends Error {
 }
 
 /** Copies the headers worth relaying. */
-export function relayHeaders(from: Headers): Headers {
-  const out = new Headers();
-  for (const [k, v] of from) if (RELAY_RESPONSE_HEADER.test(k)) out.set(k, v);
+export function relayHeaders(from: ReplyHeaders): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (const [k, v] of from) {
+    if (RELAY_RESPONSE_HEADER.test(k)) out[k] = k in out ? `${out[k]}, ${v}` : v;
+  }
   return out;
 }
 
@@ -109,6 +126,7 @@ export function relayHeaders(from: Headers): Headers {
 export class CloudLayer implements Layer {
   readonly name = "l3" as const;
   readonly #random: () => number;
+  readonly #client: UpstreamClient;
 
   constructor(
     readonly targets: Target[],
@@ -116,6 +134,12 @@ export class CloudLayer implements Layer {
     readonly metrics: Metrics,
   ) {
     this.#random = options.random ?? Math.random;
+    this.#client = options.client ?? new Http1Client();
+  }
+
+  /** Closes the upstream connections kept alive. */
+  close(): void {
+    this.#client.close();
   }
 
   async handle(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
@@ -254,51 +278,37 @@ export class CloudLayer implements Layer {
   async #attempt(
     url: string,
     headers: Record<string, string>,
-    body: BodyInit,
+    body: Uint8Array | string,
     req: ChatRequest,
   ): Promise<UpstreamReply | Error> {
     if (req.signal.aborted) throw clientGone();
-    // One controller per attempt, fed by the client's signal and the timer
-    // (cheaper than AbortSignal.any on the hot path).
-    const ctrl = new AbortController();
-    const onClientAbort = () => ctrl.abort(req.signal.reason);
-    req.signal.addEventListener("abort", onClientAbort, { once: true });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctrl.abort(new AttemptTimeout("timeout"));
-    }, this.options.timeoutMs);
-    const release = () => req.signal.removeEventListener("abort", onClientAbort);
+    const timeoutMs = this.options.timeoutMs;
     try {
-      const res = await fetch(url, { method: "POST", headers, body, signal: ctrl.signal });
-      if (res.ok && res.body && isEventStream(res.headers)) {
-        clearTimeout(timer);
-        const stream = withIdleTimeout(res.body, ctrl, this.options.timeoutMs, release);
+      const res = await this.#client.post(url, headers, body, { signal: req.signal, timeoutMs });
+      if (res.status >= 200 && res.status < 300 && isEventStream(res.headers)) {
+        const stream = withIdleTimeout(res.stream(), timeoutMs);
         return { status: res.status, headers: res.headers, body: { kind: "sse", stream } };
       }
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      clearTimeout(timer);
-      release();
+      const bytes = await res.bytes();
       return { status: res.status, headers: res.headers, body: { kind: "json", bytes } };
     } catch (e) {
-      clearTimeout(timer);
-      release();
       if (req.signal.aborted) throw clientGone();
-      if (timedOut) return new AttemptTimeout("timeout");
+      if (e instanceof UpstreamTimeoutError) return new AttemptTimeout("timeout");
       return e instanceof Error ? e : new Error(String(e));
     }
   }
 
   #forwardHeaders(req: ChatRequest, proto: WireProtocol): Record<string, string> {
     const out: Record<string, string> = { "content-type": "application/json" };
+    const client = headerRecord(req.headers);
     if (proto === req.protocol) {
-      for (const [k, v] of req.headers) {
-        if (!DROP_REQUEST_HEADERS.has(k) && !k.startsWith("x-isartor-")) out[k] = v;
+      for (const k in client) {
+        if (!DROP_REQUEST_HEADERS.has(k) && !k.startsWith("x-isartor-")) out[k] = client[k];
       }
       out["content-type"] = "application/json";
     } else {
       // Another protocol: the client's protocol headers mean nothing there.
-      const ua = req.headers.get("user-agent");
+      const ua = client["user-agent"];
       if (ua) out["user-agent"] = ua;
     }
     if (proto === "anthropic" && !out["anthropic-version"]) out["anthropic-version"] = "2023-06-01";
@@ -312,38 +322,34 @@ export function clientGone(): GatewayError {
 }
 
 /**
- * Wraps a live upstream stream so that a silence longer than `ms` while
- * waiting for the upstream aborts the call (the per-attempt timeout, applied
- * to a stream). Cancelling the wrapped stream cancels the upstream body;
- * `done` runs once when the stream ends, fails or is cancelled.
+ * Wraps a live upstream stream so that a silence longer than `ms` while waiting for the
+ * upstream ends it with an error (the per-attempt timeout, applied to a stream). Cancelling
+ * the wrapped stream cancels the upstream body, which closes its connection.
  */
 function withIdleTimeout(
   upstream: ReadableStream<Uint8Array>,
-  ctrl: AbortController,
   ms: number,
-  done: () => void,
 ): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   return new ReadableStream<Uint8Array>({
     async pull(out) {
-      timer = setTimeout(() => ctrl.abort(new AttemptTimeout("idle")), ms);
+      let idle = false;
+      const timer = setTimeout(() => {
+        idle = true;
+        reader.cancel(new AttemptTimeout("idle")).catch(() => {});
+      }, ms);
       try {
-        const { done: end, value } = await reader.read();
+        const { done, value } = await reader.read();
         clearTimeout(timer);
-        if (end) {
-          done();
-          out.close();
-        } else out.enqueue(value);
+        if (idle) out.error(new AttemptTimeout("idle"));
+        else if (done) out.close();
+        else out.enqueue(value);
       } catch (e) {
         clearTimeout(timer);
-        done();
-        out.error(e);
+        out.error(idle ? new AttemptTimeout("idle") : e);
       }
     },
     cancel(reason) {
-      clearTimeout(timer);
-      done();
       return reader.cancel(reason);
     },
   });

@@ -200,7 +200,7 @@ export class ExactCacheLayer implements Layer {
     return {
       layer: "l1a",
       status: 200,
-      headers: new Headers(),
+      headers: {},
       protocol: rec.protocol,
       body: { kind: "recording", recording: rec },
       layerHeaders: { age: String(age), "x-isartor-cache-key": digest },

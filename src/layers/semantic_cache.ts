@@ -286,7 +286,7 @@ export class SemanticCacheLayer implements Layer {
     return {
       layer: "l1b",
       status: 200,
-      headers: new Headers(),
+      headers: {},
       protocol: rec.protocol,
       body: { kind: "recording", recording: rec },
       layerHeaders: { age: String(age), "x-isartor-similarity": similarity.toFixed(4) },

@@ -58,12 +58,15 @@ export type AnswerBody =
   | { kind: "recording"; recording: Recording };
 
 /** What a layer returns when it answers. */
+/** Response headers: lower-case names to values (plain, cheaper than a `Headers` object). */
+export type ResponseHeaders = Record<string, string>;
+
 export interface Answer {
   layer: LayerName;
   /** HTTP status of the answer (an upstream error keeps the provider's status). */
   status: number;
   /** Headers worth relaying to the client (request ids, rate limits). */
-  headers: Headers;
+  headers: ResponseHeaders;
   /** The protocol `body` is written in. */
   protocol: WireProtocol;
   body: AnswerBody;

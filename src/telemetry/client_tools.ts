@@ -17,10 +17,12 @@
  * @module
  */
 
+import { headerRecord } from "../http/header_record.ts";
+
 /** A rule: a display name and a test over the lowercased User-Agent and the headers. */
 interface Rule {
   name: string;
-  test(ua: string, headers: Headers): boolean;
+  test(ua: string, headers: Readonly<Record<string, string>>): boolean;
 }
 
 const RULES: readonly Rule[] = [
@@ -31,23 +33,23 @@ const RULES: readonly Rule[] = [
   {
     name: "Claude Code",
     test: (ua, h) =>
-      /^claude-(cli|code)\//.test(ua) || h.get("x-app") === "cli" ||
-      (h.get("anthropic-beta") ?? "").includes("claude-code-"),
+      /^claude-(cli|code)\//.test(ua) || h["x-app"] === "cli" ||
+      (h["anthropic-beta"] ?? "").includes("claude-code-"),
   },
   {
     name: "Codex",
-    test: (ua, h) => /^codex[_-]/.test(ua) || (h.get("originator") ?? "").startsWith("codex"),
+    test: (ua, h) => /^codex[_-]/.test(ua) || (h["originator"] ?? "").startsWith("codex"),
   },
   { name: "Gemini CLI", test: (ua) => ua.startsWith("geminicli/") || ua.includes("gemini-cli") },
   {
     name: "GitHub Copilot",
     test: (ua, h) =>
-      ua.includes("githubcopilot") || h.has("copilot-integration-id") ||
-      (h.get("editor-plugin-version") ?? "").startsWith("copilot"),
+      ua.includes("githubcopilot") || "copilot-integration-id" in h ||
+      (h["editor-plugin-version"] ?? "").startsWith("copilot"),
   },
-  { name: "Cursor", test: (ua, h) => /\bcursor\//.test(ua) || h.has("x-cursor-client-version") },
-  { name: "OpenCode", test: (ua, h) => ua.includes("opencode") || h.has("x-opencode-session") },
-  { name: "OpenClaw", test: (ua, h) => ua.includes("openclaw") || h.has("x-openclaw-agent") },
+  { name: "Cursor", test: (ua, h) => /\bcursor\//.test(ua) || "x-cursor-client-version" in h },
+  { name: "OpenCode", test: (ua, h) => ua.includes("opencode") || "x-opencode-session" in h },
+  { name: "OpenClaw", test: (ua, h) => ua.includes("openclaw") || "x-openclaw-agent" in h },
   { name: "Aider", test: (ua) => ua.startsWith("aider/") },
   { name: "OpenAI SDK (JS)", test: (ua) => ua.startsWith("openai/js") },
   { name: "OpenAI SDK (Python)", test: (ua) => /^(async)?openai\/python/.test(ua) },
@@ -66,7 +68,7 @@ export const CLIENT_TOOL_NAMES: readonly string[] = [
 ];
 
 /** An `X-Title` (OpenRouter-style app name: Cline, Roo Code, Kilo Code...), made safe to show. */
-function titleName(title: string | null): string | null {
+function titleName(title: string | undefined): string | null {
   if (!title) return null;
   const clean = title.replace(/[^\x20-\x7e]/g, "").trim().slice(0, 40);
   return clean || null;
@@ -84,10 +86,11 @@ function titleName(title: string | null): string | null {
  * ```
  */
 export function detectClientTool(headers: Headers): string {
-  const raw = headers.get("user-agent");
+  const h = headerRecord(headers);
+  const raw = h["user-agent"];
   const ua = (raw ?? "").toLowerCase().trim();
-  for (const rule of RULES) if (rule.test(ua, headers)) return rule.name;
-  const title = titleName(headers.get("x-title"));
+  for (const rule of RULES) if (rule.test(ua, h)) return rule.name;
+  const title = titleName(h["x-title"]);
   if (title) return title;
   return raw ? "other" : "unknown";
 }

@@ -14,7 +14,7 @@ import type { Usage } from "../protocol/events.ts";
 import type { Answer, ChatRequest, RequestContext } from "../pipeline/types.ts";
 import { detectClientTool } from "./client_tools.ts";
 import { resolvePrices } from "./prices.ts";
-import { logLine, REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
+import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
@@ -96,7 +96,7 @@ export class Recorder {
       r.cachedTokens = usage.cacheReadTokens;
     }
     this.stats.record(r);
-    this.log?.append(logLine(r, requestId));
+    this.log?.append(r, requestId);
   }
 
   /** Writes the stats and the request log a last time. */

@@ -67,8 +67,8 @@ export class RequestLog {
   readonly #maxBytes: number;
   readonly #flushDelayMs: number;
   readonly #warn: (message: string) => void;
-  /** Lines waiting for the disk, serialized only when written (off the request path). */
-  #pending: RequestLogLine[] = [];
+  /** Records waiting for the disk, formatted only when written (off the request path). */
+  #pending: { record: RequestRecord; requestId: string }[] = [];
   #size: number | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -82,10 +82,10 @@ export class RequestLog {
     this.#warn = options.warn ?? ((m) => console.error(`[isartor] ${m}`));
   }
 
-  /** Queues one line; it reaches the disk within about a second. */
-  append(line: RequestLogLine): void {
+  /** Queues one request's line; it reaches the disk within about a second. */
+  append(record: RequestRecord, requestId: string): void {
     if (this.#closed) return;
-    this.#pending.push(line);
+    this.#pending.push({ record, requestId });
     if (this.#pending.length > MAX_PENDING) this.#pending.shift();
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -104,7 +104,8 @@ export class RequestLog {
 
   async #write(): Promise<void> {
     if (this.#pending.length === 0) return;
-    const text = this.#pending.map((l) => JSON.stringify(l) + "\n").join("");
+    const text = this.#pending.map((p) => JSON.stringify(logLine(p.record, p.requestId)) + "\n")
+      .join("");
     this.#pending = [];
     try {
       if (this.#size === null) {

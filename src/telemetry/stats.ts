@@ -179,6 +179,9 @@ export class Stats {
   readonly #now: () => number;
   readonly #warn: (message: string) => void;
   #data: StatsSnapshot;
+  /** Recent requests not yet formatted into `#data.recent`, oldest first. */
+  #unformatted: RequestRecord[] = [];
+  #updatedAt: number | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #saving: Promise<void> = Promise.resolve();
   #closed = false;
@@ -238,22 +241,12 @@ export class Stats {
         b.output_tokens += output;
       }
     }
-    d.recent.push({
-      time: new Date(r.time).toISOString(),
-      tool: r.tool,
-      route: r.route,
-      model: r.model,
-      layer: r.layer,
-      status: r.status,
-      latency_ms: Math.round(r.latencyMs * 10) / 10,
-      provider: r.provider,
-      stream: r.stream,
-      deflected,
-      input_tokens: r.inputTokens ?? null,
-      output_tokens: r.outputTokens ?? null,
-    });
-    if (d.recent.length > RECENT_LIMIT) d.recent.shift();
-    d.updated_at = new Date(this.#now()).toISOString();
+    // Formatted when read or saved, not here: the request path only keeps the record.
+    this.#unformatted.push(r);
+    if (this.#unformatted.length > 2 * RECENT_LIMIT) {
+      this.#unformatted.splice(0, this.#unformatted.length - RECENT_LIMIT);
+    }
+    this.#updatedAt = this.#now();
     this.#scheduleSave();
   }
 
@@ -268,7 +261,7 @@ export class Stats {
 
   /** The report served by the stats API. */
   report(): StatsReport {
-    const d = structuredClone(this.#data);
+    const d = structuredClone(this.#formatted());
     const priced = (p: string) => p in this.#prices;
     return {
       ...d,
@@ -276,6 +269,32 @@ export class Stats {
       prices: { ...this.#prices },
       unpriced_providers: Object.keys(d.providers).filter((p) => p !== "none" && !priced(p)),
     };
+  }
+
+  /** The snapshot with the recent requests recorded since the last call formatted in. */
+  #formatted(): StatsSnapshot {
+    const d = this.#data;
+    for (const r of this.#unformatted) {
+      d.recent.push({
+        time: new Date(r.time).toISOString(),
+        tool: r.tool,
+        route: r.route,
+        model: r.model,
+        layer: r.layer,
+        status: r.status,
+        latency_ms: Math.round(r.latencyMs * 10) / 10,
+        provider: r.provider,
+        stream: r.stream,
+        deflected: DEFLECTING_LAYERS.has(r.layer) && r.status < 400,
+        input_tokens: r.inputTokens ?? null,
+        output_tokens: r.outputTokens ?? null,
+      });
+    }
+    this.#unformatted = [];
+    if (d.recent.length > RECENT_LIMIT) d.recent.splice(0, d.recent.length - RECENT_LIMIT);
+    if (this.#updatedAt !== null) d.updated_at = new Date(this.#updatedAt).toISOString();
+    this.#updatedAt = null;
+    return d;
   }
 
   /** The price of a provider, if known. */
@@ -296,7 +315,7 @@ export class Stats {
   flush(): Promise<void> {
     const path = this.#path;
     if (!path) return Promise.resolve();
-    const text = JSON.stringify(this.#data);
+    const text = JSON.stringify(this.#formatted());
     this.#saving = this.#saving.then(async () => {
       try {
         await Deno.writeTextFile(`${path}.tmp`, text, { mode: 0o600 });

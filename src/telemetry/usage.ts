@@ -90,13 +90,29 @@ function lastUsageObject(text: string): unknown {
   return null;
 }
 
+/** `"usage"` as bytes. */
+const USAGE_KEY = [34, 117, 115, 97, 103, 101, 34];
+
+/** Where the last `"usage"` starts in a body, or -1 (searched from the end, without decoding). */
+function lastUsageKeyAt(bytes: Uint8Array): number {
+  outer: for (let i = bytes.length - USAGE_KEY.length; i >= 0; i--) {
+    if (bytes[i] !== 34) continue;
+    for (let j = 1; j < USAGE_KEY.length; j++) if (bytes[i + j] !== USAGE_KEY[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 /** Usage of a complete JSON answer body (any of the three protocols), or null. */
 export function usageOfJson(bytes: Uint8Array): Partial<Usage> | null {
   try {
-    const text = decoder.decode(bytes);
-    // The fast path reads only the usage object; nested usage (Responses'
+    // The fast path decodes and reads only the usage object; nested usage (Responses'
     // `response.usage`) or an odd layout falls back to a full parse.
-    return readUsageObject(lastUsageObject(text)) ?? usageOfValue(JSON.parse(text));
+    const at = lastUsageKeyAt(bytes);
+    const fast = at < 0
+      ? null
+      : readUsageObject(lastUsageObject(decoder.decode(bytes.subarray(at))));
+    return fast ?? usageOfValue(JSON.parse(decoder.decode(bytes)));
   } catch {
     return null;
   }

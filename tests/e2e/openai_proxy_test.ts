@@ -13,12 +13,16 @@ const TOOLS = [{
   },
 }];
 
-async function setup(answer?: Parameters<typeof startMockUpstream>[0]) {
+async function setup(
+  answer?: Parameters<typeof startMockUpstream>[0],
+  config: Record<string, unknown> = {},
+) {
   const mock = await startMockUpstream(answer);
   const gw = await startGateway({
     llm_provider: "openai_compatible",
     external_llm_url: `${mock.url}/v1`,
     external_llm_api_key: "sk-provider",
+    ...config,
   });
   const client = new OpenAI({ apiKey: "sk-client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
   return {
@@ -58,6 +62,18 @@ Deno.test("openai: the request body reaches the provider byte for byte", async (
   assert.equal(res.headers.get("x-isartor-deflected"), "false");
   assert.equal(res.headers.get("x-request-id"), t.mock.lastSent!.headers["x-request-id"]);
   assert.equal(res.headers.get("x-ratelimit-remaining-requests"), "99");
+});
+
+Deno.test("openai: l3_http_client = fetch (for HTTP proxies) relays the same, plain and streamed", async () => {
+  await using t = await setup(undefined, { l3_http_client: "fetch", cache_mode: "off" });
+  const params = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "Hi" }] };
+  const completion = await t.client.chat.completions.create(params);
+  assert.equal(t.mock.requests[0].rawBody, JSON.stringify(params));
+  assert.deepEqual(JSON.parse(JSON.stringify(completion)), t.mock.lastSent!.json);
+  const stream = await t.client.chat.completions.create({ ...params, stream: true });
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  assert.equal(text, completion.choices[0].message.content);
 });
 
 Deno.test("openai: the SDK gets the provider's answer unchanged, plain and with tools", async () => {

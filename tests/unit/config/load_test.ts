@@ -7,6 +7,7 @@ import {
   loadConfig,
   type LoadedConfig,
   parseConfig,
+  resolveHttpClient,
 } from "../../../src/config/load.ts";
 
 const CWD = "/work/project";
@@ -277,4 +278,12 @@ Deno.test("parseConfig: validates raw values with the defaults filled in", () =>
       e instanceof ConfigError &&
       /^config error: provider_keys\.0\.key = "" \(from config\)/.test(e.message),
   );
+});
+
+Deno.test("l3_http_client: auto is the pooled client, or fetch when a proxy variable is set", () => {
+  assert.equal(resolveHttpClient("auto", {}), "pooled");
+  assert.equal(resolveHttpClient("auto", { HTTPS_PROXY: "http://proxy:3128" }), "fetch");
+  assert.equal(resolveHttpClient("auto", { http_proxy: "http://proxy:3128" }), "fetch");
+  assert.equal(resolveHttpClient("pooled", { HTTPS_PROXY: "http://proxy:3128" }), "pooled");
+  assert.equal(resolveHttpClient("fetch", {}), "fetch");
 });

@@ -1,6 +1,6 @@
 // The request log appends JSON lines in batches, rotates, and holds no prompt or key.
 import assert from "node:assert/strict";
-import { logLine, RequestLog } from "../../../src/telemetry/request_log.ts";
+import { RequestLog } from "../../../src/telemetry/request_log.ts";
 import type { RequestRecord } from "../../../src/telemetry/stats.ts";
 
 const record: RequestRecord = {
@@ -21,8 +21,8 @@ Deno.test("request log: lines are buffered, then appended", async () => {
   const dir = await Deno.makeTempDir({ prefix: "isartor-reqlog-" });
   try {
     const log = new RequestLog({ path: `${dir}/requests.jsonl`, flushDelayMs: 10_000 });
-    log.append(logLine(record, "r1"));
-    log.append(logLine({ ...record, status: 429, inputTokens: undefined }, "r2"));
+    log.append(record, "r1");
+    log.append({ ...record, status: 429, inputTokens: undefined }, "r2");
     await assert.rejects(Deno.stat(`${dir}/requests.jsonl`));
     await log.close();
     const lines = (await Deno.readTextFile(`${dir}/requests.jsonl`)).trim().split("\n");
@@ -54,7 +54,7 @@ Deno.test("request log: rotates to .1 past the size limit", async () => {
     const path = `${dir}/requests.jsonl`;
     const log = new RequestLog({ path, maxBytes: 600 });
     for (let i = 0; i < 3; i++) {
-      log.append(logLine(record, `a${i}`));
+      log.append(record, `a${i}`);
       await log.flush();
     }
     const current = await Deno.readTextFile(path);
