@@ -52,8 +52,7 @@ export type WorkerReply =
 /** The part of a transformers.js tensor used here. */
 interface TensorLike {
   dims: number[];
-  data: Float32Array;
-  normalize(p: number, dim: number): TensorLike;
+  data: Float32Array | BigInt64Array;
 }
 
 /** The part of transformers.js used here (its web build ships no Deno types). */
@@ -78,7 +77,6 @@ interface TransformersApi {
     model: string,
     options: { dtype: string; device: string; session_options: Record<string, unknown> },
   ): Promise<Extractor>;
-  mean_pooling(hidden: TensorLike, mask: TensorLike): TensorLike;
 }
 
 interface Extractor {
@@ -207,11 +205,43 @@ async function load(req: Extract<WorkerRequest, { kind: "load" }>): Promise<numb
   const probe = await embed(["a"]);
   const warm = "a short question about the weather, asked again and again to warm the model up";
   for (let i = 0; i < req.warmupRuns; i++) await embed([warm]);
-  return probe.dims[1];
+  return probe.width;
 }
 
-/** Mean pooling over the attention mask, then L2 normalization: `{pooling: "mean", normalize: true}`. */
-async function embed(texts: string[]): Promise<TensorLike> {
+/**
+ * Mean pooling over the attention mask, then L2 normalization (what transformers.js'
+ * `{pooling: "mean", normalize: true}` computes), in one pass over the hidden states
+ * without its intermediate tensors: a tenth of the time.
+ */
+function meanPoolNormalize(
+  hidden: Float32Array,
+  mask: ArrayLike<number | bigint>,
+  dims: readonly number[],
+): Float32Array<ArrayBuffer> {
+  const [batch, tokens, width] = dims;
+  const out = new Float32Array(batch * width);
+  for (let b = 0; b < batch; b++) {
+    const row = out.subarray(b * width, (b + 1) * width);
+    let count = 0;
+    for (let t = 0; t < tokens; t++) {
+      if (!Number(mask[b * tokens + t])) continue;
+      count++;
+      const at = (b * tokens + t) * width;
+      for (let i = 0; i < width; i++) row[i] += hidden[at + i];
+    }
+    let norm = 0;
+    for (let i = 0; i < width; i++) {
+      row[i] /= count || 1;
+      norm += row[i] * row[i];
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < width; i++) row[i] /= norm;
+  }
+  return out;
+}
+
+/** The embeddings of `texts`: `[texts.length × width]` values, and the width. */
+async function embed(texts: string[]): Promise<{ data: Float32Array<ArrayBuffer>; width: number }> {
   if (!tf || !extractor) throw new Error("the model is not loaded");
   const inputs = extractor.tokenizer(texts, {
     padding: true,
@@ -221,7 +251,12 @@ async function embed(texts: string[]): Promise<TensorLike> {
   const out = await extractor.model(inputs);
   const hidden = out.last_hidden_state ?? out.logits ?? out.token_embeddings;
   if (!hidden) throw new Error("the model has no last_hidden_state output");
-  return tf.mean_pooling(hidden, inputs.attention_mask).normalize(2, -1);
+  const data = meanPoolNormalize(
+    hidden.data as Float32Array,
+    inputs.attention_mask.data as ArrayLike<bigint>,
+    hidden.dims,
+  );
+  return { data, width: hidden.dims[2] };
 }
 
 function reply(message: WorkerReply, transfer: Transferable[] = []) {
@@ -247,9 +282,8 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     return;
   }
   try {
-    const result = await embed(req.texts);
-    const data = Float32Array.from(result.data);
-    reply({ kind: "vectors", id: req.id, dims: result.dims[1], data }, [data.buffer]);
+    const { data, width } = await embed(req.texts);
+    reply({ kind: "vectors", id: req.id, dims: width, data }, [data.buffer]);
   } catch (e) {
     reply({ kind: "error", id: req.id, message: errorText(e) });
   }
