@@ -5,20 +5,22 @@
  */
 
 import { GatewayError } from "./errors.ts";
+import { headerRecord } from "./header_record.ts";
 
 /** Reads the whole body, refusing more than `limit` bytes (checked before and while reading). */
 export async function readBodyLimited(
   req: Request,
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  const declared = Number(headerRecord(req.headers)["content-length"] ?? "NaN");
   if (declared > limit) throw tooLarge(declared, limit);
-  if (!req.body) return new Uint8Array();
   if (Number.isFinite(declared)) {
-    const bytes = new Uint8Array(await req.arrayBuffer());
+    // Read whole without a ReadableStream in between (the body getter would build one).
+    const bytes = await req.bytes();
     if (bytes.byteLength > limit) throw tooLarge(bytes.byteLength, limit);
     return bytes;
   }
+  if (!req.body) return new Uint8Array();
   // Chunked upload: count as we go, so an endless body cannot exhaust memory.
   const chunks: Uint8Array[] = [];
   let size = 0;
