@@ -233,7 +233,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       return jsonResponse(
         err.status,
         errorEnvelope(protocol, err.status, err.message, err.type),
-        new Headers(err.headers),
+        { ...err.headers },
       );
     }
     metrics.requests.inc({ route: protocol, layer: "gateway", status: "500" });

@@ -39,13 +39,8 @@ function tryParse(bytes: Uint8Array<ArrayBuffer>): unknown {
 }
 
 /** A JSON Response. */
-export function jsonResponse(
-  status: number,
-  body: unknown,
-  headers: ResponseHeaders | Headers = {},
-) {
-  if (headers instanceof Headers) headers.set("content-type", "application/json");
-  else headers["content-type"] = "application/json";
+export function jsonResponse(status: number, body: unknown, headers: ResponseHeaders = {}) {
+  headers["content-type"] = "application/json";
   return new Response(JSON.stringify(body), { status, headers });
 }
 

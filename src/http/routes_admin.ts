@@ -16,7 +16,7 @@ import type { GatewayEnv } from "./routes_chat.ts";
  */
 export function statsHandler(stats: Stats) {
   return (_c: Context<GatewayEnv>): Response => {
-    const headers = new Headers({ "cache-control": "no-store" });
+    const headers = { "cache-control": "no-store" };
     return jsonResponse(200, stats.report(), headers);
   };
 }

@@ -137,7 +137,7 @@ export function cacheLookupHandler(deps: CacheRouteDeps) {
     }
     const answer = CODECS[protocol].encodeJson(rec.events);
     const text = rec.events.map((e) => (e.type === "text" ? e.text : "")).join("");
-    const headers = new Headers({ "x-isartor-layer": "l1a", "x-isartor-cache-key": digest });
+    const headers = { "x-isartor-layer": "l1a", "x-isartor-cache-key": digest };
     return jsonResponse(200, { hit: true, key: digest, response: text, answer }, headers);
   };
 }

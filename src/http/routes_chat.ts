@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import type { WireProtocol } from "../protocol/events.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
-import type { ChatRequest, RequestContext } from "../pipeline/types.ts";
+import type { ChatRequest, RequestContext, ResponseHeaders } from "../pipeline/types.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Recorder } from "../telemetry/recorder.ts";
 import type { ExactCacheLayer } from "../layers/exact_cache.ts";
@@ -107,7 +107,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     }
     const { stream, body } = req;
     if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
-    const headers: Record<string, string> = {
+    const headers: ResponseHeaders = {
       "x-isartor-request-id": ctx.requestId,
       "x-isartor-layer": answer.layer,
       "x-isartor-deflected": answer.layer === "l3" ? "false" : "true",

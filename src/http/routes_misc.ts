@@ -132,7 +132,7 @@ export function countTokensHandler(deps: MiscDeps) {
       out["x-isartor-layer"] = "l3";
       return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
     }
-    const headers = new Headers({ "x-isartor-estimated": "true", "x-isartor-layer": "local" });
+    const headers = { "x-isartor-estimated": "true", "x-isartor-layer": "local" };
     return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
   };
 }
@@ -166,13 +166,13 @@ export function nativeChatHandler(deps: MiscDeps) {
     };
     const ctx = requestContext(c);
     const answer = await deps.pipeline.run(req, ctx);
-    const headers = new Headers({
+    const headers = {
       "x-isartor-layer": answer.layer,
       "x-isartor-request-id": ctx.requestId,
-    });
-    headers.set("x-isartor-deflected", answer.layer === "l3" ? "false" : "true");
-    // Cache headers of the layer that answered (Age, X-Isartor-Similarity…).
-    for (const [k, v] of Object.entries(answer.layerHeaders ?? {})) headers.set(k, v);
+      "x-isartor-deflected": answer.layer === "l3" ? "false" : "true",
+      // Cache headers of the layer that answered (Age, X-Isartor-Similarity…).
+      ...answer.layerHeaders,
+    };
     // Whatever the answer is (JSON, a stream the provider sent anyway, a
     // recording), read it whole as OpenAI chat JSON: a stream is always
     // consumed to its end, so a cache waiting on it settles.

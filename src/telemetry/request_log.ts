@@ -9,6 +9,7 @@
  * @module
  */
 
+import { FlushTimer } from "./flush_timer.ts";
 import type { RequestRecord } from "./stats.ts";
 
 /** The file name inside the data directory. */
@@ -65,12 +66,11 @@ export interface RequestLogOptions {
 export class RequestLog {
   readonly path: string;
   readonly #maxBytes: number;
-  readonly #flushDelayMs: number;
   readonly #warn: (message: string) => void;
   /** Records waiting for the disk, formatted only when written (off the request path). */
   #pending: { record: RequestRecord; requestId: string }[] = [];
   #size: number | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #flushTimer: FlushTimer;
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
   #warned = false;
@@ -78,7 +78,7 @@ export class RequestLog {
   constructor(options: RequestLogOptions) {
     this.path = options.path;
     this.#maxBytes = options.maxBytes ?? REQUEST_LOG_MAX_BYTES;
-    this.#flushDelayMs = options.flushDelayMs ?? 1000;
+    this.#flushTimer = new FlushTimer(options.flushDelayMs ?? 1000, () => this.flush());
     this.#warn = options.warn ?? ((m) => console.error(`[isartor] ${m}`));
   }
 
@@ -87,13 +87,7 @@ export class RequestLog {
     if (this.#closed) return;
     this.#pending.push({ record, requestId });
     if (this.#pending.length > MAX_PENDING) this.#pending.shift();
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.flush();
-      }, this.#flushDelayMs);
-      Deno.unrefTimer(this.#timer);
-    }
+    this.#flushTimer.schedule();
   }
 
   /** Appends what is queued now. */
@@ -127,8 +121,7 @@ export class RequestLog {
   /** Stops the timer and writes what is left. */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#flushTimer.cancel();
     await this.flush();
   }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { FlushTimer } from "./flush_timer.ts";
 import { costUsd, type Price, type PriceInfo } from "./prices.ts";
 
 /** The layers that answer without calling the cloud. */
@@ -175,21 +176,20 @@ export function parseSnapshot(v: unknown, now: number): StatsSnapshot {
 export class Stats {
   readonly #prices: Record<string, PriceInfo>;
   readonly #path: string | null;
-  readonly #saveDelayMs: number;
   readonly #now: () => number;
   readonly #warn: (message: string) => void;
   #data: StatsSnapshot;
   /** Recent requests not yet formatted into `#data.recent`, oldest first. */
   #unformatted: RequestRecord[] = [];
   #updatedAt: number | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #saveTimer: FlushTimer;
   #saving: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: StatsOptions) {
     this.#prices = options.prices;
     this.#path = options.path ?? null;
-    this.#saveDelayMs = options.saveDelayMs ?? 5000;
+    this.#saveTimer = new FlushTimer(options.saveDelayMs ?? 5000, () => this.flush());
     this.#now = options.now ?? Date.now;
     this.#warn = options.warn ?? ((m) => console.error(`[isartor] ${m}`));
     this.#data = parseSnapshot({}, this.#now());
@@ -303,12 +303,8 @@ export class Stats {
   }
 
   #scheduleSave(): void {
-    if (!this.#path || this.#timer !== undefined || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#saveDelayMs);
-    Deno.unrefTimer(this.#timer);
+    if (!this.#path || this.#closed) return;
+    this.#saveTimer.schedule();
   }
 
   /** Writes the counters now (atomically: a temporary file, then a rename). */
@@ -330,8 +326,7 @@ export class Stats {
   /** Stops the background writer and writes a last time. */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#saveTimer.cancel();
     await this.flush();
   }
 }

@@ -104,6 +104,32 @@ function rawServer(script: Script) {
   };
 }
 
+/** Runs `body` with a fresh client, then closes the client and the server. */
+async function withClient(
+  server: { close(): Promise<void> },
+  body: (client: Http1Client) => Promise<void>,
+): Promise<void> {
+  const client = new Http1Client();
+  try {
+    await body(client);
+  } finally {
+    client.close();
+    await server.close();
+  }
+}
+
+/** A server that reads the request and never answers; `sawClose` resolves when the client hangs up. */
+function silentServer() {
+  let closed!: () => void;
+  const sawClose = new Promise<void>((r) => closed = r);
+  const server = rawServer(async (conn) => {
+    const n = await conn.read(new Uint8Array(16)).catch(() => null);
+    if (n === null) closed();
+    return "close";
+  });
+  return { server, sawClose };
+}
+
 const write = (conn: Deno.Conn, text: string) => conn.write(enc.encode(text));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const opts = () => ({ signal: new AbortController().signal, timeoutMs: 5000 });
@@ -118,8 +144,7 @@ Deno.test("http1: sends the body and headers as given, reuses one connection", a
     await write(conn, okReply(`{"n":${i}}`, "x-request-id: req_1\r\n"));
     return "keep";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     for (let i = 0; i < 3; i++) {
       const reply = await client.post(
         server.url,
@@ -141,10 +166,7 @@ Deno.test("http1: sends the body and headers as given, reuses one connection", a
     assert(lines.includes(`content-length: ${enc.encode(body).length}`));
     // Nothing of its own: no accept-encoding, no user-agent.
     assert(!/accept-encoding|user-agent/i.test(head));
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a chunked body is decoded, and streamed as it arrives", async () => {
@@ -162,8 +184,7 @@ Deno.test("http1: a chunked body is decoded, and streamed as it arrives", async 
     await write(conn, "5\r\nb\n\n\n\n\r\n0\r\nx-trailer: 1\r\n\r\n");
     return "keep";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     const reply = await client.post(server.url, {}, "{}", opts());
     const reader = reply.stream().getReader();
     let text = "";
@@ -180,10 +201,7 @@ Deno.test("http1: a chunked body is decoded, and streamed as it arrives", async 
     const again = await client.post(server.url, {}, "{}", opts());
     assertEquals(dec.decode(await again.bytes()), "data: a\n\nb\n\n\n\n");
     assertEquals(server.connections, 1);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a reply without length is read to the close, and not reused", async () => {
@@ -193,17 +211,13 @@ Deno.test("http1: a reply without length is read to the close, and not reused", 
     await write(conn, "part two");
     return "close";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     for (let i = 0; i < 2; i++) {
       const reply = await client.post(server.url, {}, "{}", opts());
       assertEquals(dec.decode(await reply.bytes()), "part one, part two");
     }
     assertEquals(server.connections, 2);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: 1xx replies are skipped; 204 has no body", async () => {
@@ -213,17 +227,13 @@ Deno.test("http1: 1xx replies are skipped; 204 has no body", async () => {
     } else await write(conn, "HTTP/1.1 204 No Content\r\n\r\n");
     return "keep";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     const first = await client.post(server.url, {}, "{}", opts());
     assertEquals([first.status, dec.decode(await first.bytes())], [200, "{}"]);
     const second = await client.post(server.url, {}, "{}", opts());
     assertEquals([second.status, (await second.bytes()).length], [204, 0]);
     assertEquals(server.connections, 1);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a kept connection the server closed is replaced without an error", async () => {
@@ -232,8 +242,7 @@ Deno.test("http1: a kept connection the server closed is replaced without an err
     await write(conn, okReply("{}"));
     return "close";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     for (let i = 0; i < 3; i++) {
       const reply = await client.post(server.url, {}, `{"i":${i}}`, opts());
       assertEquals(dec.decode(await reply.bytes()), "{}");
@@ -241,22 +250,12 @@ Deno.test("http1: a kept connection the server closed is replaced without an err
     }
     assertEquals(server.received.map((r) => r.body), ['{"i":0}', '{"i":1}', '{"i":2}']);
     assertEquals(server.connections, 3);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: no reply within timeoutMs is a timeout, and the connection is closed", async () => {
-  let closed!: () => void;
-  const sawClose = new Promise<void>((r) => closed = r);
-  const server = rawServer(async (conn) => {
-    const n = await conn.read(new Uint8Array(16)).catch(() => null);
-    if (n === null) closed();
-    return "close";
-  });
-  const client = new Http1Client();
-  try {
+  const { server, sawClose } = silentServer();
+  await withClient(server, async (client) => {
     const started = performance.now();
     await assertRejects(
       () =>
@@ -265,22 +264,12 @@ Deno.test("http1: no reply within timeoutMs is a timeout, and the connection is 
     );
     assert(performance.now() - started < 2000);
     await sawClose;
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a client abort ends the call with its reason and closes the connection", async () => {
-  let closed!: () => void;
-  const sawClose = new Promise<void>((r) => closed = r);
-  const server = rawServer(async (conn) => {
-    const n = await conn.read(new Uint8Array(16)).catch(() => null);
-    if (n === null) closed();
-    return "close";
-  });
-  const client = new Http1Client();
-  try {
+  const { server, sawClose } = silentServer();
+  await withClient(server, async (client) => {
     const ctrl = new AbortController();
     setTimeout(() => ctrl.abort(new Error("client went away")), 20);
     const err = await assertRejects(() =>
@@ -288,10 +277,7 @@ Deno.test("http1: a client abort ends the call with its reason and closes the co
     );
     assertEquals((err as Error).message, "client went away");
     await sawClose;
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a body cut short is an error, never a short answer", async () => {
@@ -299,14 +285,10 @@ Deno.test("http1: a body cut short is an error, never a short answer", async () 
     await write(conn, 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial":');
     return "close";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     const reply = await client.post(server.url, {}, "{}", opts());
     await assertRejects(() => reply.bytes(), UpstreamConnectionError);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: what is not HTTP/1.x is an error", async () => {
@@ -314,33 +296,25 @@ Deno.test("http1: what is not HTTP/1.x is an error", async () => {
     await write(conn, "SSH-2.0-OpenSSH\r\n\r\n");
     return "close";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     await assertRejects(
       () => client.post(server.url, {}, "{}", opts()),
       UpstreamConnectionError,
       "did not answer in HTTP/1.x",
     );
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: a header that would break the request line is refused before sending", async () => {
   const server = rawServer(() => Promise.resolve("close"));
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     await assertRejects(
       () => client.post(server.url, { "x-api-key": "k\r\nx-evil: 1" }, "{}", opts()),
       TypeError,
     );
     await sleep(10);
     assertEquals(server.received.length, 0);
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 Deno.test("http1: reply header bytes are kept as byte strings (Latin-1)", async () => {
@@ -354,16 +328,12 @@ Deno.test("http1: reply header bytes are kept as byte strings (Latin-1)", async 
     await conn.write(out);
     return "keep";
   });
-  const client = new Http1Client();
-  try {
+  await withClient(server, async (client) => {
     const reply = await client.post(server.url, {}, "{}", opts());
     assertEquals(reply.headers.get("x-name"), "caf\u00e9");
     // The same value fetch would expose, accepted as is by a Response.
     assertEquals(new Headers([["x-name", reply.headers.get("x-name")!]]).get("x-name"), "café");
-  } finally {
-    client.close();
-    await server.close();
-  }
+  });
 });
 
 /** A CA and a certificate for 127.0.0.1 it signed, from Debian's openssl; null without it. */
