@@ -20,6 +20,11 @@ import {
 } from "./http/routes_chat.ts";
 import { statsHandler } from "./http/routes_admin.ts";
 import {
+  geminiActionHandler,
+  geminiModelHandler,
+  geminiModelsHandler,
+} from "./http/routes_gemini.ts";
+import {
   countTokensHandler,
   type MiscDeps,
   modelsHandler,
@@ -73,6 +78,7 @@ export interface GatewayOptions {
 
 /** The protocol whose error envelope a path uses. */
 export function protocolOfPath(path: string): WireProtocol {
+  if (path.startsWith("/v1beta/") || /\/models\/[^/]+:/.test(path)) return "gemini";
   if (path.includes("/messages")) return "anthropic";
   if (path.includes("/responses")) return "openai_responses";
   return "openai_chat";
@@ -172,30 +178,54 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   };
 
   const app = new Hono<GatewayEnv>();
-  const authenticate = (headers: Headers) => {
-    const caller = identifyCaller(headers, config.gateway_api_key, config.tenant_header);
+  const authenticate = (headers: Headers, queryKey: string | null = null) => {
+    const caller = identifyCaller(
+      headers,
+      config.gateway_api_key,
+      config.tenant_header,
+      queryKey,
+    );
     if (!caller.authorized) {
       throw new GatewayError(
         401,
         "authentication_error",
-        "missing or wrong gateway API key; fix: send it as Authorization: Bearer <key> or x-api-key: <key>",
+        "missing or wrong gateway API key; fix: send it as Authorization: Bearer <key>, x-api-key: <key> or (Gemini) x-goog-api-key: <key>",
       );
     }
     return caller;
   };
+  // Gemini clients may send their key as ?key=.
+  const queryKey = (url: string) =>
+    url.includes("key=") ? new URL(url).searchParams.get("key") : null;
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.use("*", async (c, next) => {
-    c.set("caller", authenticate(c.req.raw.headers));
+    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url)));
     c.set("requestId", crypto.randomUUID());
     await next();
   });
+  const geminiModels = geminiModelsHandler(miscDeps);
   for (const prefix of ["/v1", ""]) {
     app.post(`${prefix}/chat/completions`, chatHandler("openai_chat", chatDeps));
     app.post(`${prefix}/responses`, chatHandler("openai_responses", chatDeps));
     app.post(`${prefix}/messages`, chatHandler("anthropic", chatDeps));
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
-    app.get(`${prefix}/models`, modelsHandler(miscDeps));
+    const models = modelsHandler(miscDeps);
+    // A Gemini client (x-goog-api-key or ?key=) gets Gemini's shape.
+    app.get(
+      `${prefix}/models`,
+      (c) =>
+        c.req.header("x-goog-api-key") !== undefined || queryKey(c.req.url) !== null
+          ? geminiModels(c)
+          : models(c),
+    );
   }
+  // The Gemini API: the model and the method are in the path.
+  const geminiChat = chatEndpoint("gemini", chatDeps);
+  for (const prefix of ["/v1beta", "/v1"]) {
+    app.post(`${prefix}/models/:action`, geminiActionHandler(geminiChat, miscDeps));
+    app.get(`${prefix}/models/:action`, geminiModelHandler(miscDeps));
+  }
+  app.get("/v1beta/models", geminiModels);
   app.post("/api/chat", nativeChatHandler(miscDeps));
   app.get("/health", (c) => c.json(health()));
   app.get("/api/v1/stats", statsHandler(recorder.stats));
@@ -232,7 +262,15 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       metrics.requests.inc({ route: protocol, layer: "gateway", status: String(err.status) });
       return jsonResponse(
         err.status,
-        errorEnvelope(protocol, err.status, err.message, err.type),
+        err.openAIFields
+          ? errorEnvelope(
+            protocol,
+            err.status,
+            err.message,
+            err.openAIFields.code,
+            err.openAIFields.param,
+          )
+          : errorEnvelope(protocol, err.status, err.message, err.type),
         { ...err.headers },
       );
     }

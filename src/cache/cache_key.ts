@@ -51,6 +51,10 @@ export const IGNORED_FIELDS: Readonly<Record<WireProtocol, readonly string[]>> =
     "metadata", // holds user_id
     "service_tier",
   ],
+  // The model and the stream mode are in the URL (the model is keyed as for the others).
+  gemini: [
+    "labels", // billing labels (Vertex AI)
+  ],
 };
 
 /** Request headers that can change an answer and so belong in the key. */
@@ -99,6 +103,7 @@ export function keyMaterial(
   body: Record<string, unknown>,
   resolvedModel: string,
   headers: Headers,
+  query = "",
 ): Record<string, unknown> {
   const ignored = IGNORED_FIELDS[protocol];
   let kept: Record<string, unknown> = {};
@@ -111,7 +116,17 @@ export function keyMaterial(
     const v = headers.get(h);
     if (v !== null) keyed[h] = v.split(",").map((s) => s.trim()).filter(Boolean).sort().join(",");
   }
-  return { v: KEY_VERSION, protocol, model: resolvedModel, body: kept, headers: keyed };
+  const material: Record<string, unknown> = {
+    v: KEY_VERSION,
+    protocol,
+    model: resolvedModel,
+    body: kept,
+    headers: keyed,
+  };
+  // Query parameters the client sent (`?beta=true`) are forwarded, so they are
+  // keyed, sorted; only when present, so keys of requests without one are unchanged.
+  if (query) material.query = [...new URLSearchParams(query)].map(([k, v]) => `${k}=${v}`).sort();
+  return material;
 }
 
 /**
@@ -129,8 +144,9 @@ export function exactKey(
   body: Record<string, unknown>,
   resolvedModel: string,
   headers: Headers,
+  query = "",
 ): string {
-  const canonical = canonicalJson(keyMaterial(protocol, body, resolvedModel, headers));
+  const canonical = canonicalJson(keyMaterial(protocol, body, resolvedModel, headers, query));
   return createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -153,15 +169,25 @@ export function uncacheableReason(
       return "a stored prompt without a pinned version can change on the provider";
     }
   }
+  if (protocol === "gemini") {
+    if (body.cachedContent) return "cachedContent refers to state held by the provider";
+    const n = (body.generationConfig as Record<string, unknown> | undefined)?.candidateCount;
+    if (typeof n === "number" && n > 1) return "candidateCount > 1 asks for several samples";
+  }
   if (typeof body.n === "number" && body.n > 1) return "n > 1 asks for several samples";
   return null;
 }
 
 /** Whether a request samples (temperature > 0, or unset, without a seed). */
 export function isSampled(body: Record<string, unknown>): boolean {
-  const t = body.temperature;
+  // Gemini keeps its sampling settings in generationConfig.
+  const gen = body.generationConfig;
+  const from = typeof gen === "object" && gen !== null && !("temperature" in body)
+    ? gen as Record<string, unknown>
+    : body;
+  const t = from.temperature;
   const sampled = typeof t !== "number" || t > 0;
-  return sampled && typeof body.seed !== "number";
+  return sampled && typeof from.seed !== "number";
 }
 
 /**

@@ -14,6 +14,7 @@
 import { CODECS } from "../protocol/codecs.ts";
 import type { AnswerEvent, SseEvent, StopReason, WireProtocol } from "../protocol/events.ts";
 import { SseParser } from "../protocol/sse.ts";
+import { geminiStreamComplete } from "../protocol/gemini.ts";
 import type { Answer, ChatRequest } from "../pipeline/types.ts";
 
 /** A complete answer, ready to replay. */
@@ -79,6 +80,10 @@ const UNREPRESENTABLE: Readonly<Record<WireProtocol, RegExp>> = {
     /"type"\s*:\s*"(?:redacted_thinking|server_tool_use|[a-z_]*_tool_result|citations_delta|document|image)"|"citations"\s*:\s*\[\s*\{/,
   openai_responses:
     /"type"\s*:\s*"(?!message"|function_call"|reasoning"|output_text"|summary_text"|response\.|function_call_arguments|input_text")[a-z_]+_call"|"(?:logprobs)"\s*:\s*\[\s*\{|"annotations"\s*:\s*\[\s*\{/,
+  // Grounding and citation metadata, code execution, inline media, several
+  // candidates. (Thought signatures: see canReplay.)
+  gemini:
+    /"(?:groundingMetadata|citationMetadata|executableCode|codeExecutionResult|inlineData|fileData|logprobsResult)"|"index"\s*:\s*[1-9]/,
 };
 
 /**
@@ -90,11 +95,24 @@ export function canReplay(
   rec: Recording,
   req: Pick<ChatRequest, "protocol" | "stream" | "body">,
 ): boolean {
+  const sameMode = (rec.mode === "sse") === req.stream;
+  // Gemini's thought signatures must go back to Gemini with the next request,
+  // and the events do not carry them: a signed answer reaches a Gemini client
+  // only as it was sent (another client could not send them back anyway).
+  if (rec.protocol === "gemini" && req.protocol === "gemini" && !sameMode && signed(rec)) {
+    return false;
+  }
   if (!rec.nativeOnly) return true;
   const native = rec.protocol === req.protocol && (rec.mode === "sse") === req.stream &&
     (rec.protocol !== "openai_chat" || !req.stream ||
       rec.includeUsage === wantsUsageChunk(req.body));
   return native;
+}
+
+function signed(rec: Recording): boolean {
+  return rec.json !== undefined
+    ? rec.json.includes('"thoughtSignature"')
+    : (rec.sse ?? []).some((e) => e.data.includes('"thoughtSignature"'));
 }
 
 /** Records a complete JSON answer, or returns null when it is not cacheable. */
@@ -149,7 +167,8 @@ export class SseRecorder {
   /**
    * Whether the provider sent its protocol's own end of stream: OpenAI's
    * `[DONE]` (after the usage chunk, when one was asked for), Anthropic's
-   * `message_stop`, the Responses API's `response.completed`. A stream that
+   * `message_stop`, the Responses API's `response.completed`, Gemini's chunk
+   * with a `finishReason` (its stream has no end marker). A stream that
    * merely stopped is never recorded.
    */
   #sawTerminal(): boolean {
@@ -164,6 +183,8 @@ export class SseRecorder {
         return events.some((e) =>
           e.event === "response.completed" || e.data.includes('"type":"response.completed"')
         );
+      case "gemini":
+        return geminiStreamComplete(events);
     }
   }
 

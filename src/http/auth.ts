@@ -5,6 +5,7 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { ClientCredentialHeader } from "../pipeline/types.ts";
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -20,7 +21,7 @@ export interface Caller {
   /** Whether the call passed the gateway key check (always true when no key is set). */
   authorized: boolean;
   /** The client's provider credential, when it is not the gateway key (pass-through auth). */
-  clientCredential: { header: "authorization" | "x-api-key"; value: string } | null;
+  clientCredential: { header: ClientCredentialHeader; value: string } | null;
   /** The cache partition of this caller. */
   tenant: string;
 }
@@ -42,35 +43,44 @@ export function secretTag(secret: string): string {
 }
 
 /**
- * Checks the gateway key (`Authorization: Bearer`, `x-api-key`) and works out the
- * tenant: the `tenant_header` value when configured, else the gateway key that
- * authenticated the call, else a hash of the client's own credential.
+ * Checks the gateway key (`Authorization: Bearer`, `x-api-key`, and Gemini's
+ * `x-goog-api-key` or `?key=`) and works out the tenant: the `tenant_header`
+ * value when configured, else the gateway key that authenticated the call,
+ * else a hash of the client's own credential.
+ *
+ * The client's own credential is the first of those that is present and is
+ * not the gateway key (Gemini CLI sends an empty `x-goog-api-key` when it has
+ * no key: empty values count as absent).
  */
 export function identifyCaller(
   headers: Headers,
   gatewayKey: string,
   tenantHeader: string,
+  queryKey: string | null = null,
 ): Caller {
-  const authorization = headers.get("authorization");
-  const bearer = authorization?.replace(/^Bearer\s+/i, "") ?? null;
-  const xApiKey = headers.get("x-api-key");
+  const authorization = headers.get("authorization") || null;
+  const candidates: { header: ClientCredentialHeader; value: string; secret: string }[] = [];
+  if (authorization) {
+    candidates.push({
+      header: "authorization",
+      value: authorization,
+      secret: authorization.replace(/^Bearer\s+/i, ""),
+    });
+  }
+  for (
+    const [header, value] of [
+      ["x-api-key", headers.get("x-api-key")],
+      ["x-goog-api-key", headers.get("x-goog-api-key")],
+      ["x-goog-api-key", queryKey],
+    ] as const
+  ) {
+    if (value) candidates.push({ header, value, secret: value });
+  }
   let authorized = gatewayKey === "";
   let clientCredential: Caller["clientCredential"] = null;
-  if (gatewayKey !== "") {
-    const bearerOk = bearer !== null && secretEquals(bearer, gatewayKey);
-    const xOk = xApiKey !== null && secretEquals(xApiKey, gatewayKey);
-    authorized = bearerOk || xOk;
-    // The header that did not carry the gateway key may carry the client's own credential.
-    if (bearerOk && xApiKey !== null && !xOk) {
-      clientCredential = { header: "x-api-key", value: xApiKey };
-    }
-    if (xOk && authorization !== null && !bearerOk) {
-      clientCredential = { header: "authorization", value: authorization };
-    }
-  } else if (authorization) {
-    clientCredential = { header: "authorization", value: authorization };
-  } else if (xApiKey) {
-    clientCredential = { header: "x-api-key", value: xApiKey };
+  for (const c of candidates) {
+    if (gatewayKey !== "" && secretEquals(c.secret, gatewayKey)) authorized = true;
+    else if (!clientCredential) clientCredential = { header: c.header, value: c.value };
   }
   const named = tenantHeader ? headers.get(tenantHeader) : null;
   const tenant = named

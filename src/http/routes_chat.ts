@@ -42,11 +42,28 @@ export function requestContext(c: Context<GatewayEnv>): RequestContext {
   };
 }
 
+/**
+ * What a route read from the URL: the query to forward (without what the
+ * gateway consumed) and, for Gemini, the model and the stream mode.
+ */
+export interface RouteFacts {
+  query: string;
+  model?: string;
+  stream?: boolean;
+}
+
+/** The query of a URL, without the `?`. */
+function queryOf(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? "" : url.slice(q + 1);
+}
+
 /** Serves one chat request of a protocol, given the authenticated caller. */
 export type ChatEndpoint = (
   request: Request,
   caller: Caller,
   requestId: string,
+  route?: RouteFacts,
 ) => Promise<Response>;
 
 /** A Hono handler for one chat protocol. */
@@ -61,16 +78,24 @@ export function chatHandler(protocol: WireProtocol, deps: ChatDeps) {
  * composition root calls it directly on the hot path.
  */
 export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoint {
-  return async (request, caller, requestId) => {
+  return async (request, caller, requestId, route) => {
     const ctx: RequestContext = {
       requestId,
       startedAt: performance.now(),
       tenant: caller.tenant,
       clientCredential: caller.clientCredential,
     };
+    const query = route?.query ?? queryOf(request.url);
+    const url = { query: query || undefined, model: route?.model, stream: route?.stream };
     const raw = await readBodyLimited(request, deps.maxBodyBytes);
     // A repeat of bytes the exact cache has seen and answered: no parse at all.
-    const early = await deps.exact?.hitForRawBytes(protocol, raw, request.headers, ctx.tenant);
+    const early = await deps.exact?.hitForRawBytes(
+      protocol,
+      raw,
+      request.headers,
+      ctx.tenant,
+      url,
+    );
     let req: ChatRequest;
     let answer;
     if (early) {
@@ -84,19 +109,21 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
         stream: facts.stream,
         headers: request.headers,
         signal: request.signal,
+        query,
       };
       answer = early.answer;
     } else {
       const body = parseJsonObject(raw);
-      const { model, stream } = validateChatRequest(protocol, body);
+      const checked = validateChatRequest(protocol, body);
       req = {
         protocol,
         body,
         raw,
-        model,
-        stream,
+        model: route?.model ?? checked.model,
+        stream: route?.stream ?? checked.stream,
         headers: request.headers,
         signal: request.signal,
+        query,
       };
       try {
         answer = await deps.pipeline.run(req, ctx);

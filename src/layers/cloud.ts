@@ -28,14 +28,8 @@ import {
   retryAfterTooLong,
   sleep,
 } from "../providers/retry.ts";
-import {
-  authHeaders,
-  type Endpoint,
-  endpointUrl,
-  type Target,
-  upstreamProtocol,
-} from "../providers/targets.ts";
-import { prepareUpstreamBody } from "./cloud_body.ts";
+import { authHeaders, type Target, upstreamProtocol, upstreamUrl } from "../providers/targets.ts";
+import { prepareUpstreamBody, resolveModel } from "./cloud_body.ts";
 import {
   Http1Client,
   type ReplyHeaders,
@@ -73,6 +67,7 @@ const DROP_REQUEST_HEADERS = new Set([
   "authorization",
   "x-api-key",
   "api-key",
+  "x-goog-api-key",
   "cookie",
   "accept-encoding",
   "cache-control",
@@ -81,12 +76,6 @@ const DROP_REQUEST_HEADERS = new Set([
 /** Upstream response headers worth relaying: request ids and rate limits. */
 const RELAY_RESPONSE_HEADER =
   /^(x-request-id|request-id|retry-after|openai-|anthropic-|x-ratelimit-|ratelimit|x-groq-|apim-request-id|x-ms-region|cf-ray)/;
-
-const ENDPOINT_FOR: Record<WireProtocol, Endpoint> = {
-  openai_chat: "chat",
-  anthropic: "messages",
-  openai_responses: "responses",
-};
 
 /** What one attempt got back: status, headers and a body ready to relay. */
 interface UpstreamReply {
@@ -169,7 +158,10 @@ export class CloudLayer implements Layer {
   ): Promise<Answer | Failure> {
     const proto = upstreamProtocol(target, req.protocol);
     const body = prepareUpstreamBody(req, target, proto, this.options);
-    const url = endpointUrl(target, ENDPOINT_FOR[proto]);
+    const model = resolveModel(req, target, proto, this.options.modelAliases);
+    // The client's query means something only to a provider of its own protocol.
+    const query = proto === req.protocol ? req.query ?? "" : "";
+    const url = upstreamUrl(target, proto, model, req.stream, query);
     const baseHeaders = this.#forwardHeaders(req, proto);
     const keys = target.keys.order();
     let keyIndex = 0;

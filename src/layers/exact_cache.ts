@@ -45,6 +45,27 @@ export function cacheDirectives(headers: Headers): CacheDirectives {
   return { read: true, write: true };
 }
 
+/**
+ * What a request's URL adds to its body: its query (forwarded, so keyed) and,
+ * for Gemini, the model and the stream mode.
+ */
+export interface UrlFacts {
+  model?: string;
+  stream?: boolean;
+  query?: string;
+}
+
+/** The URL facts of a decoded request. */
+export function urlFacts(req: ChatRequest): UrlFacts {
+  const out: UrlFacts = {};
+  if (req.query) out.query = req.query;
+  if (req.protocol === "gemini") {
+    out.model = req.model;
+    out.stream = req.stream;
+  }
+  return out;
+}
+
 /** Settings of the exact cache. */
 export interface ExactCacheOptions {
   /** The provider partition (the primary provider's name). */
@@ -96,17 +117,24 @@ export class ExactCacheLayer implements Layer {
     headers: Headers,
     tenant: string,
     raw?: Uint8Array,
+    url: UrlFacts = {},
   ) {
-    const fp = raw ? this.#fingerprint(protocol, headers, raw) : undefined;
+    const fp = raw ? this.#fingerprint(protocol, headers, raw, url) : undefined;
     let digest = fp ? this.#memo.get(fp)?.digest : undefined;
     if (!digest) {
-      const model = typeof body.model === "string" ? body.model : "";
-      digest = exactKey(protocol, body, this.options.upstreamModel(protocol, model), headers);
+      const model = url.model ?? (typeof body.model === "string" ? body.model : "");
+      digest = exactKey(
+        protocol,
+        body,
+        this.options.upstreamModel(protocol, model),
+        headers,
+        url.query,
+      );
       if (fp) {
         this.#memo.set(fp, {
           digest,
           model,
-          stream: body.stream === true,
+          stream: url.stream ?? body.stream === true,
           streamOptions: body.stream_options,
         });
       }
@@ -114,8 +142,12 @@ export class ExactCacheLayer implements Layer {
     return { digest, key: ["l1a", tenant, this.options.provider, digest] as StoreKey };
   }
 
-  #fingerprint(protocol: WireProtocol, headers: Headers, raw: Uint8Array): string {
-    return this.#memo.fingerprint(`${protocol}\u0000${headers.get("anthropic-beta") ?? ""}`, raw);
+  #fingerprint(protocol: WireProtocol, headers: Headers, raw: Uint8Array, url: UrlFacts): string {
+    // What the URL says is part of the request too (Gemini puts model and stream mode there).
+    const context = `${protocol}\u0000${headers.get("anthropic-beta") ?? ""}\u0000${
+      url.model ?? ""
+    }\u0000${url.stream ?? ""}\u0000${url.query ?? ""}`;
+    return this.#memo.fingerprint(context, raw);
   }
 
   /**
@@ -129,9 +161,10 @@ export class ExactCacheLayer implements Layer {
     raw: Uint8Array,
     headers: Headers,
     tenant: string,
+    url: UrlFacts = {},
   ): Promise<{ answer: Answer; facts: RawFacts } | null> {
     if (!cacheDirectives(headers).read) return null;
-    const facts = this.#memo.get(this.#fingerprint(protocol, headers, raw));
+    const facts = this.#memo.get(this.#fingerprint(protocol, headers, raw, url));
     if (!facts) return null;
     const rec = await this.cache.get(["l1a", tenant, this.options.provider, facts.digest]);
     if (!rec) return null;
@@ -161,7 +194,14 @@ export class ExactCacheLayer implements Layer {
       this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "bypass" });
       return next();
     }
-    const { digest, key } = this.keyOf(req.protocol, req.body, req.headers, ctx.tenant, req.raw);
+    const { digest, key } = this.keyOf(
+      req.protocol,
+      req.body,
+      req.headers,
+      ctx.tenant,
+      req.raw,
+      urlFacts(req),
+    );
     const id = key.join("\u0000");
     if (directives.read) {
       const rec = await this.cache.get(key);

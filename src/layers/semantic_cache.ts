@@ -172,6 +172,7 @@ export class SemanticCacheLayer implements Layer {
         this.options.upstreamModel(req.protocol, model),
         req.headers,
         this.#embedderId,
+        req.query,
       ),
     };
     let vector: Float32Array;

@@ -46,8 +46,8 @@ export type AnswerEvent =
   /** The terminal event: the answer is complete. */
   | { type: "stop"; reason: StopReason; stopSequence?: string | null };
 
-/** The three wire protocols a client can speak (plus the native `{prompt}` API, served as OpenAI chat). */
-export type WireProtocol = "openai_chat" | "openai_responses" | "anthropic";
+/** The wire protocols a client can speak (plus the native `{prompt}` API, served as OpenAI chat). */
+export type WireProtocol = "openai_chat" | "openai_responses" | "anthropic" | "gemini";
 
 /** One server-sent event as it appears on the wire. */
 export interface SseEvent {

@@ -17,6 +17,8 @@ export type AuthStyle =
   | "x-api-key"
   /** `api-key: <key>` (Azure OpenAI) */
   | "api-key"
+  /** `x-goog-api-key: <key>` (the Gemini API) */
+  | "x-goog-api-key"
   /** no key at all (local servers) */
   | "none";
 
@@ -30,7 +32,7 @@ export interface ProviderSpec {
   baseUrl: string;
   auth: AuthStyle;
   /** The protocol of its chat endpoint. */
-  protocol: Extract<WireProtocol, "openai_chat" | "anthropic">;
+  protocol: Extract<WireProtocol, "openai_chat" | "anthropic" | "gemini">;
   /** Whether it serves the OpenAI Responses API natively (else Responses requests are translated to chat). */
   responses: boolean;
   /** The model used when none is configured. */
@@ -81,11 +83,12 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         clientModels: true,
       },
       {
+        // Spoken natively: generateContent / streamGenerateContent?alt=sse.
         name: "gemini",
-        label: "Google Gemini (OpenAI-compatible endpoint)",
-        baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai",
-        auth: "bearer",
-        protocol: "openai_chat",
+        label: "Google Gemini",
+        baseUrl: "https://generativelanguage.googleapis.com/v1beta",
+        auth: "x-goog-api-key",
+        protocol: "gemini",
         responses: false,
         defaultModel: "gemini-2.5-flash",
         clientModels: false,
