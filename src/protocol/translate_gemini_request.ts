@@ -19,7 +19,11 @@ export const SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
 // ---------------------------------------------------------------------------
 // Gemini → OpenAI Chat Completions
 
-/** Gemini's OpenAPI-subset schema as JSON Schema: lower-case types, no Gemini-only keys. */
+/**
+ * Gemini's OpenAPI-subset schema as JSON Schema: lower-case types, `nullable`
+ * as a `null` type, no Gemini-only keys. A JSON schema passes unchanged but
+ * for upper-case types, which Gemini accepts there too.
+ */
 function jsonSchemaOf(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(jsonSchemaOf);
   if (!isRecord(schema)) return schema;
@@ -29,8 +33,9 @@ function jsonSchemaOf(schema: unknown): unknown {
     if (k === "type" && typeof v === "string") out.type = v.toLowerCase();
     else if (k === "properties" && isRecord(v)) {
       out.properties = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, jsonSchemaOf(s)]));
-    } else if (k === "items" || k === "anyOf") out[k] = jsonSchemaOf(v);
-    else out[k] = v;
+    } else if (k === "items" || k === "anyOf" || k === "oneOf" || k === "allOf") {
+      out[k] = jsonSchemaOf(v);
+    } else out[k] = v;
   }
   if (schema.nullable === true && typeof out.type === "string") out.type = [out.type, "null"];
   return out;
@@ -160,10 +165,11 @@ export function geminiToOpenAIChat(
     out.tools = fns.map((f) => {
       const fn: Json = { name: str(f.name) ?? "" };
       put(fn, "description", str(f.description));
-      fn.parameters = f.parametersJsonSchema ??
-        (f.parameters !== undefined
-          ? jsonSchemaOf(f.parameters)
-          : { type: "object", properties: {} });
+      // Gemini CLI writes even its JSON schemas with Gemini's upper-case types ("OBJECT").
+      const schema = f.parametersJsonSchema ?? f.parameters;
+      fn.parameters = schema !== undefined
+        ? jsonSchemaOf(schema)
+        : { type: "object", properties: {} };
       return { type: "function", function: fn };
     });
     const fc = rec(rec(b.toolConfig).functionCallingConfig);
@@ -185,8 +191,8 @@ export function geminiToOpenAIChat(
   put(out, "seed", num(g.seed));
   put(out, "presence_penalty", num(g.presencePenalty));
   put(out, "frequency_penalty", num(g.frequencyPenalty));
-  const schema = g.responseJsonSchema ??
-    (g.responseSchema !== undefined ? jsonSchemaOf(g.responseSchema) : undefined);
+  const raw = g.responseJsonSchema ?? g.responseSchema;
+  const schema = raw !== undefined ? jsonSchemaOf(raw) : undefined;
   if (schema !== undefined) {
     out.response_format = { type: "json_schema", json_schema: { name: "response", schema } };
   } else if (g.responseMimeType === "application/json") {

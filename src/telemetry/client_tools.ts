@@ -40,7 +40,8 @@ const RULES: readonly Rule[] = [
     name: "Codex",
     test: (ua, h) => /^codex[_-]/.test(ua) || (h["originator"] ?? "").startsWith("codex"),
   },
-  { name: "Gemini CLI", test: (ua) => ua.startsWith("geminicli/") || ua.includes("gemini-cli") },
+  // `GeminiCLI/0.1.5 (...)`, `GeminiCLI-tui/0.61.0/<model> (...)`.
+  { name: "Gemini CLI", test: (ua) => ua.startsWith("geminicli") || ua.includes("gemini-cli") },
   {
     name: "GitHub Copilot",
     test: (ua, h) =>
