@@ -188,3 +188,53 @@ Deno.test("cache key: Responses requests tied to provider state are never cached
     exactKey("openai_responses", { ...r, store: false }, "m", NO_HEADERS),
   );
 });
+
+// A Gemini request as Gemini CLI sends it: the model and the stream mode are in the URL.
+const GEMINI = {
+  contents: [{ role: "user", parts: [{ text: "What is 2+2?" }] }],
+  systemInstruction: { parts: [{ text: "Be terse." }] },
+  generationConfig: { temperature: 0, thinkingConfig: { includeThoughts: true } },
+};
+
+Deno.test("cache key: golden material and digest of a Gemini request", () => {
+  const body = { ...GEMINI, labels: { team: "a" } };
+  assert.equal(
+    canonicalJson(keyMaterial("gemini", body, "gemini-2.5-flash", NO_HEADERS)),
+    '{"body":{"contents":[{"parts":[{"text":"What is 2+2?"}],"role":"user"}],"generationConfig":{"temperature":0,"thinkingConfig":{"includeThoughts":true}},"systemInstruction":{"parts":[{"text":"Be terse."}]}},"headers":{},"model":"gemini-2.5-flash","protocol":"gemini","v":1}',
+  );
+  assert.equal(
+    exactKey("gemini", body, "gemini-2.5-flash", NO_HEADERS),
+    exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS),
+    "billing labels are left out",
+  );
+  assert.equal(
+    exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS),
+    // sha256 of the material above, computed independently (Python hashlib).
+    "eba150d95b6dc02118b742b38ea64c668abc4621ef03e33acb9d6b3d49cf39db",
+  );
+});
+
+Deno.test("cache key: the URL's model and query are keyed; Gemini sampling reads generationConfig", () => {
+  const flash = exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS);
+  assert.notEqual(flash, exactKey("gemini", GEMINI, "gemini-2.5-pro", NO_HEADERS));
+  const gen = (g: Record<string, unknown>) =>
+    exactKey("gemini", { ...GEMINI, generationConfig: g }, "gemini-2.5-flash", NO_HEADERS);
+  assert.notEqual(flash, gen({ temperature: 0.5 }));
+  assert.notEqual(flash, gen({ temperature: 0, thinkingConfig: { thinkingBudget: 0 } }));
+  // A query is forwarded, so it is keyed, in any order; none leaves keys as they were.
+  const q = (query: string) => exactKey("anthropic", { model: "c" }, "c", NO_HEADERS, query);
+  assert.equal(q(""), exactKey("anthropic", { model: "c" }, "c", NO_HEADERS));
+  assert.notEqual(q("beta=true"), q(""));
+  assert.equal(q("a=1&b=2"), q("b=2&a=1"));
+  assert.equal(isSampled(GEMINI), false);
+  assert.equal(isSampled({ contents: [] }), true);
+  assert.equal(isSampled({ contents: [], generationConfig: { temperature: 1, seed: 3 } }), false);
+  assert.match(
+    uncacheableReason("gemini", { ...GEMINI, cachedContent: "c/1" }) ?? "",
+    /cachedContent/,
+  );
+  assert.match(
+    uncacheableReason("gemini", { ...GEMINI, generationConfig: { candidateCount: 2 } }) ?? "",
+    /candidateCount/,
+  );
+});
