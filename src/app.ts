@@ -23,6 +23,7 @@ import {
   geminiActionHandler,
   geminiModelHandler,
   geminiModelsHandler,
+  isGeminiClient,
 } from "./http/routes_gemini.ts";
 import {
   countTokensHandler,

@@ -27,7 +27,7 @@ const MODELS_TIMEOUT_MS = 5000;
 function splitAction(action: string): { model: string; method: string } {
   const at = action.lastIndexOf(":");
   if (at <= 0) return { model: action, method: "" };
-  return { model: decodeURIComponent(action.slice(0, at)), method: action.slice(at + 1) };
+  return { model: action.slice(0, at), method: action.slice(at + 1) };
 }
 
 /** The query without `key` and `alt`, in the client's order; and whether `alt=sse` was asked. */
@@ -186,10 +186,27 @@ export function geminiModelsHandler(deps: MiscDeps) {
   };
 }
 
-/** `GET /v1beta/models/{model}`: one model, from a Gemini provider or the configured ones. */
+/** Whether a request comes from a Gemini client (it sends `x-goog-api-key` or `?key=`). */
+export function isGeminiClient(c: Context<GatewayEnv>): boolean {
+  return c.req.header("x-goog-api-key") !== undefined || /[?&]key=/.test(c.req.url);
+}
+
+/**
+ * `GET /v1beta/models/{model}`: one model, from a Gemini provider or the
+ * configured ones. Under `/v1/`, a client that is not Gemini's gets OpenAI's
+ * model object.
+ */
 export function geminiModelHandler(deps: MiscDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const { model } = splitAction(c.req.param("action") ?? "");
+    if (c.req.path.startsWith("/v1/") && !isGeminiClient(c)) {
+      return jsonResponse(200, {
+        id: model,
+        object: "model",
+        created: Math.floor(Date.now() / 1000),
+        owned_by: deps.targets[0].name,
+      });
+    }
     const upstream = await upstreamModels(c, deps, `/${model}`);
     if (upstream) return upstream;
     if (deps.targets[0].spec.protocol === "gemini" || localIds(deps).includes(model)) {

@@ -386,3 +386,43 @@ Deno.test("gemini: countTokens and the models list", async () => {
     await mock2.close();
   }
 });
+
+Deno.test("gemini: a Responses client (Codex's API) through a Gemini provider, streaming", async () => {
+  const mock = await startMockUpstream({ answer: { text: "Calling.", toolCall: TOOL } });
+  const gw = await startGateway({
+    llm_provider: "gemini",
+    external_llm_url: `${mock.url}/v1beta`,
+    external_llm_model: "gemini-2.5-flash",
+  });
+  try {
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "x" });
+    const stream = await openai.responses.create({
+      model: "gpt-5",
+      instructions: "Be terse.",
+      input: [{ role: "user", content: "list files" }],
+      tools: [{
+        type: "function",
+        name: "run_shell_command",
+        parameters: { type: "object" },
+        strict: false,
+      }],
+      stream: true,
+    });
+    const types: string[] = [];
+    let args = "";
+    for await (const ev of stream) {
+      types.push(ev.type);
+      if (ev.type === "response.function_call_arguments.done") args = ev.arguments;
+    }
+    assert.equal(types.at(-1), "response.completed");
+    assert.deepEqual(JSON.parse(args), { command: "ls -la" });
+    const sent = mock.requests[0];
+    assert.equal(sent.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent");
+    const g = sent.body as any;
+    assert.deepEqual(g.systemInstruction, { parts: [{ text: "Be terse." }] });
+    assert.equal(g.tools[0].functionDeclarations[0].name, "run_shell_command");
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});
