@@ -212,13 +212,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
     const models = modelsHandler(miscDeps);
     // A Gemini client (x-goog-api-key or ?key=) gets Gemini's shape.
-    app.get(
-      `${prefix}/models`,
-      (c) =>
-        c.req.header("x-goog-api-key") !== undefined || queryKey(c.req.url) !== null
-          ? geminiModels(c)
-          : models(c),
-    );
+    app.get(`${prefix}/models`, (c) => isGeminiClient(c) ? geminiModels(c) : models(c));
   }
   // The Gemini API: the model and the method are in the path.
   const geminiChat = chatEndpoint("gemini", chatDeps);
