@@ -115,7 +115,10 @@ export function countTokensHandler(deps: MiscDeps) {
       };
       const beta = c.req.header("anthropic-beta");
       if (beta) headers["anthropic-beta"] = beta;
-      const res = await fetch(endpointUrl(primary, "count_tokens"), {
+      // The client's query (Claude Code's `?beta=true`) goes along, as for messages.
+      const q = c.req.url.indexOf("?");
+      const query = q < 0 ? "" : c.req.url.slice(q);
+      const res = await fetch(endpointUrl(primary, "count_tokens") + query, {
         method: "POST",
         headers,
         body: raw,

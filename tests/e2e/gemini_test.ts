@@ -426,3 +426,41 @@ Deno.test("gemini: a Responses client (Codex's API) through a Gemini provider, s
     await mock.close();
   }
 });
+
+Deno.test("gemini: a Gemini client through an Anthropic provider, streaming", async () => {
+  const mock = await startMockUpstream({ answer: { text: "Listing.", toolCall: TOOL } });
+  const gw = await startGateway({ llm_provider: "anthropic", external_llm_url: mock.url });
+  try {
+    let text = "";
+    const calls: unknown[] = [];
+    let finish: string | undefined;
+    for await (
+      const chunk of await genai(gw.url).models.generateContentStream({
+        model: "claude-sonnet-4-6",
+        contents: "list files",
+        config: { tools, systemInstruction: "Be terse.", maxOutputTokens: 200 },
+      })
+    ) {
+      text += chunk.text ?? "";
+      calls.push(...(chunk.functionCalls ?? []));
+      finish = chunk.candidates?.[0]?.finishReason ?? finish;
+    }
+    assert.equal(text, "Listing.");
+    assert.deepEqual(calls, [{
+      id: TOOL.id,
+      name: "run_shell_command",
+      args: { command: "ls -la" },
+    }]);
+    assert.equal(finish, "STOP");
+    const sent = mock.requests[0];
+    assert.equal(sent.path, "/messages");
+    const a = sent.body as any;
+    assert.equal(a.system, "Be terse.");
+    assert.equal(a.max_tokens, 200);
+    assert.equal(a.stream, true);
+    assert.equal(a.tools[0].name, "run_shell_command");
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});
