@@ -15,7 +15,7 @@ import { configuredBackend } from "../src/embed/build.ts";
 import { similarityThreshold } from "../src/semantic/threshold.ts";
 import { buildTargets, targetProblem } from "../src/providers/targets.ts";
 import { isLoopback, splitHostPort } from "../src/server.ts";
-import { loadCliConfig } from "./config.ts";
+import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { allowedHosts } from "./permissions.ts";
 import { probeFix, type ProbeResult, probeTarget, statusText } from "./probe.ts";
@@ -136,15 +136,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   }
   const loaded = loadCliConfig({}, { warn: io.err });
   const { config } = loaded;
-  if (loaded.unknownKeys.length) {
-    io.err(
-      style(
-        io,
-        `warning: unknown config keys (typos?): ${loaded.unknownKeys.join(", ")}`,
-        "yellow",
-      ),
-    );
-  }
+  for (const line of unusedKeyWarnings(loaded)) io.err(style(io, line, "yellow"));
   const problem = targetProblem(config);
   if (problem) {
     io.err(style(io, problem, "red"));

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { splitHostPort } from "../src/server.ts";
-import { loadCliConfig } from "./config.ts";
+import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { gatewayPermissionFlags } from "./permissions.ts";
 import { progressRenderer } from "./models.ts";
@@ -176,7 +176,8 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   if (values.json && !values.detach) throw new UsageError("--json needs --detach");
-  const { config } = loadCliConfig();
+  const loaded = loadCliConfig();
+  const { config } = loaded;
   applyBind(config, values.host, values.port);
   // Refuse a config that cannot work before spawning anything: one clear line.
   const configProblem = targetProblem(config) ?? bindProblem(config);
@@ -208,6 +209,7 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, `isartor: ${problem}`, "red"));
     return EXIT.failure;
   }
+  for (const line of unusedKeyWarnings(loaded)) io.err(style(io, line, "yellow"));
   await prepareModel(config, io);
   return values.detach
     ? await runDetached(config, files, io, values.json === true)
