@@ -19,6 +19,7 @@ import { runStats, usage as statsUsage } from "./stats.ts";
 import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
+import { runProviders, usage as providersUsage } from "./providers.ts";
 
 interface Command {
   summary: string;
@@ -56,6 +57,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "test providers, show layers, auth and allowed hosts",
     usage: checkUsage,
     run: runCheck,
+  },
+  providers: {
+    summary: "list the providers, the configured chain, keys and call outcomes",
+    usage: providersUsage,
+    run: runProviders,
   },
 };
 
