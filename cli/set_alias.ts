@@ -16,8 +16,8 @@ export const usage = `isartor set-alias NAME MODEL [--json]
 isartor set-alias --alias NAME --model MODEL
 
 Writes a model alias into isartor.toml ([model_aliases]): a client that asks
-for NAME reaches MODEL, on every provider of the chain. A running gateway
-reads it at its next start.
+for NAME reaches MODEL on the primary provider (fallbacks serve their own
+model). A running gateway reads it at its next start.
 
 Options:
   --alias NAME, --model MODEL   the same as the two positional arguments
