@@ -267,7 +267,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       ? `${c.req.method} is not allowed on ${path}; fix: use ${
         path.endsWith("models") ? "GET" : "POST"
       }`
-      : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1/models or /api/chat`;
+      : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1beta/models/{model}:generateContent, /v1/models or /api/chat`;
     return jsonResponse(status, errorEnvelope(protocolOfPath(path), status, message));
   });
   const errorResponse = (err: Error, path: string, method: string): Response => {
