@@ -18,9 +18,10 @@
  */
 
 import { normalizeText, wordTokens } from "../embed/fallback.ts";
+import { type BenignFeatures, benignFeatures, benignMismatch } from "./benign_diff.ts";
 
 /** Version of the gate features; stored with each entry, bumped when extraction changes. */
-export const GATES_VERSION = 2;
+export const GATES_VERSION = 3;
 
 /** What the gates compare, extracted once per text (and stored with each cache entry). */
 export interface GateFeatures {
@@ -41,6 +42,8 @@ export interface GateFeatures {
   mentions: string[];
   /** The lower-cased word tokens (to test whether the other side mentions a term). */
   words: string[];
+  /** What the benign-difference check compares (src/semantic/benign_diff.ts). */
+  benign: BenignFeatures;
 }
 
 const NEGATIONS: ReadonlySet<string> = new Set([
@@ -241,6 +244,7 @@ export function gateFeatures(text: string): GateFeatures {
     poles: [...poles].sort(),
     mentions: [...mentions].sort(),
     words: [...new Set(words)],
+    benign: benignFeatures(raw),
   };
 }
 
@@ -276,12 +280,14 @@ export function gateMismatch(a: GateFeatures, b: GateFeatures): string | null {
   if ((a.order?.length || b.order?.length) && !sameOrder(a.order ?? [], b.order ?? [])) {
     return "order";
   }
-  if (a.mentions.length === 0 && b.mentions.length === 0) return null;
-  const [ma, mb] = [new Set(a.mentions), new Set(b.mentions)];
-  const [wa, wb] = [new Set(a.words), new Set(b.words)];
-  for (const m of a.mentions) if (!mentioned(m, mb, wb)) return "mentions";
-  for (const m of b.mentions) if (!mentioned(m, ma, wa)) return "mentions";
-  return null;
+  if (a.mentions.length || b.mentions.length) {
+    const [ma, mb] = [new Set(a.mentions), new Set(b.mentions)];
+    const [wa, wb] = [new Set(a.words), new Set(b.words)];
+    for (const m of a.mentions) if (!mentioned(m, mb, wb)) return "mentions";
+    for (const m of b.mentions) if (!mentioned(m, ma, wa)) return "mentions";
+  }
+  // Last, the allow-list: every other difference must be a benign one.
+  return benignMismatch(a.benign, b.benign);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
