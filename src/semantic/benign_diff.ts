@@ -33,7 +33,7 @@
 
 import porter2 from "wink-porter2-stemmer";
 import { normalizeText } from "../embed/fallback.ts";
-import { synonymsOf } from "./synonyms.ts";
+import { hasSynonyms, pairs } from "./synonyms.ts";
 
 /** What the check compares, extracted once per text. */
 export interface BenignFeatures {
@@ -116,8 +116,10 @@ export function benignFeatures(text: string): BenignFeatures {
     " and ",
   );
   const words: string[] = [];
+  // "e-commerce" = "ecommerce"; numbers are the numbers gate's (it reads "30,000" as 30000).
+  t = t.replace(/(\p{L})-(?=\p{L})/gu, "$1");
   for (const w of t.match(/[\p{L}\p{N}]+[+#]*/gu) ?? []) {
-    if (!FUNCTION_WORDS.has(w)) words.push(w);
+    if (!FUNCTION_WORDS.has(w) && !/^\p{N}+$/u.test(w)) words.push(w);
   }
   return { words, stems: words.map(stemOf) };
 }
@@ -157,17 +159,16 @@ function relation(a: string, b: string): "inflection" | "plural" | "derivation" 
 /** WordNet lemmas a word may be a form of, with whether that form is an `-s` form. */
 function lemmas(w: string): [string, boolean][] {
   const out: [string, boolean][] = [];
-  if (synonymsOf(w)) out.push([w, false]);
-  for (const b of verbBases(w).slice(1)) if (synonymsOf(b)) out.push([b, false]);
-  for (const b of sBases(w)) if (synonymsOf(b)) out.push([b, true]);
+  if (hasSynonyms(w)) out.push([w, false]);
+  for (const b of verbBases(w).slice(1)) if (hasSynonyms(b)) out.push([b, false]);
+  for (const b of sBases(w)) if (hasSynonyms(b)) out.push([b, true]);
   return out;
 }
 
 /** Whether two words share a synset (as the same form: both `-s` forms or neither). */
 export function synonymous(a: string, b: string): boolean {
   for (const [la, pa] of lemmas(a)) {
-    const partners = synonymsOf(la)!;
-    for (const [lb, pb] of lemmas(b)) if (pa === pb && partners.has(lb)) return true;
+    for (const [lb, pb] of lemmas(b)) if (pa === pb && pairs(la, lb)) return true;
   }
   return false;
 }

@@ -359,6 +359,6 @@ Deno.test("l1b: a failing embedder passes requests on, warns once, and health na
     backend: "none",
     model: "isartor-hash-v1",
     dims: 384,
-    similarity_threshold: 0.9,
+    similarity_threshold: 0.7,
   });
 });
