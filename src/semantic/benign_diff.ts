@@ -111,10 +111,8 @@ export function stemOf(w: string): string {
 export function benignFeatures(text: string): BenignFeatures {
   let t = normalizeText(text);
   for (const re of FILLERS) t = t.replace(re, " ");
-  t = t.replace(HOW_DO_I, " how do i ").replace(SAME_WORDS, (w) => SAME_AS[w]).replace(
-    /&/g,
-    " and ",
-  );
+  t = t.replace(SAME_WORDS, (w) => SAME_AS[w]);
+  t = t.replace(HOW_DO_I, " how do i ").replace(/&/g, " and ");
   const words: string[] = [];
   // "e-commerce" = "ecommerce"; numbers are the numbers gate's (it reads "30,000" as 30000).
   t = t.replace(/(\p{L})-(?=\p{L})/gu, "$1");

@@ -11,6 +11,10 @@
  *   (capitalized words inside a sentence: `Paris`, `UK`): each one that either
  *   side mentions must be mentioned by the other.
  *
+ * - last, **every other difference must be benign** (src/semantic/benign_diff.ts):
+ *   the allow-list that decides; the gates above are exact-match checks on the
+ *   details it leaves out (numbers, code, mentions).
+ *
  * A gate can only turn a hit into a miss: the cost of a wrong rejection is one
  * upstream call, the cost of a wrong hit is a wrong answer.
  *
@@ -130,6 +134,8 @@ const POLE: ReadonlyMap<string, string> = (() => {
   return m;
 })();
 
+const BEST_WAY = /\b(?:what is|what are|which is|what|which) the best (?:way|ways|method|approach) (?:to|for)\b/g;
+
 /** Verbs after which `on`/`off`/`in`/`out` take a side (`turn on`, `log in`, `opt out`). */
 const PARTICLE_VERBS =
   /\b(turn|turns|turned|turning|switch|switches|switched|switching|toggle|toggled|toggling|flip|flipped|set|put|power|powered|log|logs|logged|logging|sign|signs|signed|signing|opt|opts|opted|opting)((?:\s+[\p{L}\p{N}'-]+){0,4}?)\s+(on|off|in|out)\b/gu;
@@ -221,7 +227,8 @@ export function gateFeatures(text: string): GateFeatures {
   let negations = 0;
   for (const w of words) if (NEGATIONS.has(w)) negations++;
   const poles = new Set<string>();
-  const particles = lower.replace(
+  // "What is the best way to X" asks how to X: its "best" takes no side.
+  const particles = lower.replace(BEST_WAY, " ").replace(
     PARTICLE_VERBS,
     (_, verb: string, _between: string, p: string) => {
       const axis = /^(?:log|sign)/.test(verb) ? "login" : "on";
@@ -257,7 +264,8 @@ function mentioned(m: string, mentions: ReadonlySet<string>, words: ReadonlySet<
 
 /**
  * Why two texts disagree, or null when every gate passes: `"numbers"`,
- * `"negations"`, `"opposites"` or `"mentions"`.
+ * `"operators"`, `"negations"`, `"opposites"`, `"order"`, `"mentions"`, or the
+ * benign-difference check's `"plural"`, `"word"`, `"order"`.
  *
  * @example
  * ```ts

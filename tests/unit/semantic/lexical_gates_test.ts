@@ -31,7 +31,10 @@ Deno.test("gates: no opposite sides of one axis", () => {
   assert.equal(gate("Add a column to the table", "Remove a column from the table"), "opposites");
   // The same side: no conflict there, but "turn off" is not one WordNet synset with "disable":
   // the benign-difference check, last, makes it a miss.
-  assert.equal(gate("turn off notifications on Android", "disable notifications on Android"), "word");
+  assert.equal(
+    gate("turn off notifications on Android", "disable notifications on Android"),
+    "word",
+  );
   // Sides must match exactly: "sell" is not "sell or buy" (a miss is the safe answer).
   assert.equal(
     gate("Where can I sell used books?", "Where can I sell or buy used books?"),
