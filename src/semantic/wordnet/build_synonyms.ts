@@ -49,7 +49,8 @@ export const TECH_TERMS: ReadonlySet<string> = new Set(
     "strict loose weak strong static dynamic public private protected global local remote " +
     "upstream downstream master main head tail root leaf parent child sibling ancestor " +
     "descendant left right inner outer full cross natural self primary secondary foreign " +
-    "unique null void undefined true false empty blank").split(/\s+/),
+    "unique null void undefined true false empty blank input output comment resume restart call " +
+    "name invoke switch swap").split(/\s+/),
 );
 
 interface Synset {
