@@ -149,7 +149,7 @@ export class SemanticCacheLayer implements Layer {
   /** One line for `/health` and `isartor check`. */
   describe(): string {
     const e = this.embedder;
-    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}; ${this.answers.stats().backend})`;
+    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}, benign differences only; ${this.answers.stats().backend})`;
   }
 
   /** Whether this request may use the cache at all; the reason when not. */
