@@ -20,6 +20,7 @@ import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
 import { runProviders, usage as providersUsage } from "./providers.ts";
+import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 
 interface Command {
   summary: string;
@@ -52,6 +53,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "store a provider's API key (hidden prompt or pipe)",
     usage: setKeyUsage,
     run: runSetKey,
+  },
+  "set-alias": {
+    summary: "write a model alias (fast = gpt-4o-mini) into isartor.toml",
+    usage: setAliasUsage,
+    run: runSetAlias,
   },
   check: {
     summary: "test providers, show layers, auth and allowed hosts",

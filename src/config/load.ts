@@ -42,6 +42,8 @@ export interface LoadedConfig {
   unusedKeys: string[];
   /** One line per key of the replaced gateway's layout that was read as one of ours. */
   mappedKeys: string[];
+  /** Where each top-level key's value came from: "default", the file, an environment variable, "stored credentials". */
+  origins: Record<string, string>;
 }
 
 const ENV_PREFIX = "ISARTOR__";
@@ -239,5 +241,14 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
   config.data_dir = expandHome(config.data_dir, src.home);
   // Decided here, where the environment is readable: the gateway process has no env access.
   config.l3_http_client = resolveHttpClient(config.l3_http_client, src.env);
-  return { config, file, unknownKeys, unusedKeys: report.unused, mappedKeys: legacy.mapped };
+  const origins: Record<string, string> = {};
+  for (const k of Object.keys(config)) origins[k] = k in merged ? originOf(k) : "default";
+  return {
+    config,
+    file,
+    unknownKeys,
+    unusedKeys: report.unused,
+    mappedKeys: legacy.mapped,
+    origins,
+  };
 }
