@@ -121,7 +121,9 @@ export async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const none = new FallbackEmbedder();
   ctx.log("benign_check: labelled sets with the none embedder");
   results.push(...await runSet("own", own, none, DEFAULT_THRESHOLDS.none));
-  if (hasQqp && !ctx.quick) results.push(...await runSet("qqp", qqp, none, DEFAULT_THRESHOLDS.none));
+  if (hasQqp && !ctx.quick) {
+    results.push(...await runSet("qqp", qqp, none, DEFAULT_THRESHOLDS.none));
+  }
   ctx.log("benign_check: labelled sets with the tiny test BERT");
   const model = await writeTinyBert(`${ctx.scratchDir}/benign-tiny-bert`);
   const tiny = await loadMiniLm(model.dir, { dtype: "fp32", threads: 1, warmupRuns: 0 });

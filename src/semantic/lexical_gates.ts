@@ -134,7 +134,8 @@ const POLE: ReadonlyMap<string, string> = (() => {
   return m;
 })();
 
-const BEST_WAY = /\b(?:what is|what are|which is|what|which) the best (?:way|ways|method|approach) (?:to|for)\b/g;
+const BEST_WAY =
+  /\b(?:what is|what are|which is|what|which) the best (?:way|ways|method|approach) (?:to|for)\b/g;
 
 /** Verbs after which `on`/`off`/`in`/`out` take a side (`turn on`, `log in`, `opt out`). */
 const PARTICLE_VERBS =
