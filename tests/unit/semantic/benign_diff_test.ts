@@ -129,3 +129,21 @@ Deno.test("benign check: the stemmer folds inflections, not derivations", () => 
   assert.equal(check("the tests passed locally", "the tests pass locally"), null);
   assert.equal(check("serialize the order", "serialization the order"), "word");
 });
+
+Deno.test("benign check: differences on no list are misses (gates and check together)", () => {
+  const pairs: [string, string][] = [
+    ["how do I center a div horizontally", "how do I center a div vertically"],
+    ["use tabs for indentation", "use spaces for indentation"],
+    ["print the keys of the dict", "print the values of the dict"],
+    ["how many bytes is an int", "how many bits is an int"],
+    ["is zero even", "is zero odd"],
+    ["disable the cache in dev", "disable the cache in prod"],
+    ["sort by name then by age", "sort by age then by name"],
+    ["add the user to the admin group", "add the admin to the user group"],
+    ["what is the latest version of node", "what is the oldest version of node"],
+    ["why did the build fail", "why does the build fail"],
+    ["how do I install node on my laptop", "how do I install node on your laptop"],
+    ["explain recursion to a child", "explain recursion"],
+  ];
+  for (const [a, b] of pairs) assert.notEqual(gates(a, b), null, `${a} / ${b}`);
+});
