@@ -35,6 +35,7 @@ import type { WireProtocol } from "../protocol/events.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import { gateFeatures } from "../semantic/lexical_gates.ts";
 import { lastUserTurn } from "../semantic/last_turn.ts";
+import { loadSynonyms } from "../semantic/synonyms.ts";
 import { partitionDigest, partitionId, type PartitionRef } from "../semantic/partition.ts";
 import {
   ANSWER_PREFIX,
@@ -121,6 +122,8 @@ export class SemanticCacheLayer implements Layer {
     readonly metrics: Metrics,
   ) {
     this.#now = options.now ?? Date.now;
+    // The WordNet table (about 15 MiB, 0.1 s to parse) loads once, now, not in the first request.
+    loadSynonyms();
     this.#embedderId = `${embedder.name}:${embedder.model}`;
     this.index = new SemanticIndex({
       dims: embedder.dims,
