@@ -82,7 +82,8 @@ function parseData(text: string, pos: string, synsets: Map<string, Synset>): voi
     let i = 4;
     for (let w = 0; w < wCnt; w++, i += 2) {
       const word = f[i].toLowerCase().replace(/\(.*\)$/, "");
-      if (/^[a-z][a-z-]*$/.test(word)) words.push(word);
+      // Hyphens go, as in the check's text ("state-of-the-art" = "stateoftheart").
+      if (/^[a-z][a-z-]*$/.test(word)) words.push(word.replace(/-/g, ""));
     }
     const pCnt = Number(f[i++]);
     const s: Synset = { pos, words, hypernyms: [], hyponyms: [], antonyms: [], similar: [] };
@@ -104,12 +105,12 @@ function parseIndex(text: string, pos: string, senses: Map<string, string[][]>):
   for (const line of text.split("\n")) {
     if (!line || line.startsWith(" ")) continue;
     const f = line.trim().split(" ");
-    const lemma = f[0];
-    if (!/^[a-z][a-z-]*$/.test(lemma)) continue;
+    if (!/^[a-z][a-z-]*$/.test(f[0])) continue;
+    const lemma = f[0].replace(/-/g, "");
     const synsetCnt = Number(f[2]);
     const offsets = f.slice(f.length - synsetCnt);
     const entry = senses.get(lemma) ?? [[], [], [], []];
-    entry[p] = offsets.map((o) => `${pos}${o}`);
+    entry[p] = [...entry[p], ...offsets.map((o) => `${pos}${o}`)];
     senses.set(lemma, entry);
   }
 }
