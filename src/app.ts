@@ -48,6 +48,7 @@ import { resolveModel } from "./layers/cloud_body.ts";
 import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
+import { Tracing } from "./telemetry/tracing.ts";
 import { VERSION } from "./version.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
 import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
@@ -142,6 +143,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     recorder,
     exact,
+    tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
   };
   const health = () => ({
     status: "ok",
