@@ -49,6 +49,7 @@ import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
 import { VERSION } from "./version.ts";
+import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
 import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
 
@@ -228,6 +229,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.delete("/api/v1/cache", cacheDeleteHandler(cacheDeps));
   app.post("/api/v1/cache/lookup", cacheLookupHandler(cacheDeps));
   app.post("/api/v1/cache/store", cacheStoreHandler(cacheDeps));
+  // MCP over Streamable HTTP; its tools call this gateway's own routes (src/mcp/).
+  const mcp = new McpHttpEndpoint({
+    gatewayFetch: (req) => fetch(req),
+    version: VERSION,
+    idleMs: config.mcp_session_idle_secs * 1000,
+    maxBodyBytes: config.max_request_body_bytes,
+    tenantHeader: config.tenant_header,
+    anyOrigin: config.gateway_api_key !== "",
+  });
+  for (const path of ["/mcp", "/mcp/"]) {
+    app.all(path, (c) => mcp.handle(c.req.raw, c.get("caller").tenant));
+  }
   app.get("/metrics", () =>
     new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -296,6 +309,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     metrics,
     targets,
     close: async () => {
+      await mcp.close();
       cloud.close();
       await recorder.close();
       await semantic?.close();

@@ -118,6 +118,11 @@ export const ConfigSchema = z.object({
   /** Append one line per request (no prompts, no keys) to `<data_dir>/requests.jsonl`. */
   log_requests: z.boolean().default(true),
   // --- end telemetry ---
+
+  // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
+  /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
+  mcp_session_idle_secs: z.number().positive().default(3600),
+  // --- end MCP ---
 });
 
 /** The validated configuration, every key present. */
@@ -161,4 +166,5 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   timeout_seconds: "set it to a positive number of seconds, e.g. 10",
   models_dir: 'set it to a folder path, or "" for <data_dir>/models',
   embedding_threads: "set it to a whole number from 0 (automatic) to 16",
+  mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
 };
