@@ -67,7 +67,9 @@ export async function runMcp(args: string[], io: CliIO): Promise<number> {
   const { config } = loadCliConfig({}, { warn: (line) => io.err(line) });
   const url = values["gateway-url"] ?? Deno.env.get("ISARTOR_GATEWAY_URL") ?? gatewayUrl(config);
   if (!/^https?:\/\/[^/]/.test(url)) {
-    throw new UsageError(`--gateway-url: "${url}" is not an http(s) URL, e.g. http://127.0.0.1:8080`);
+    throw new UsageError(
+      `--gateway-url: "${url}" is not an http(s) URL, e.g. http://127.0.0.1:8080`,
+    );
   }
   const headers: Record<string, string> = { "user-agent": `isartor-mcp/${VERSION} (stdio)` };
   if (config.gateway_api_key) headers.authorization = `Bearer ${config.gateway_api_key}`;

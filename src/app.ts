@@ -60,6 +60,8 @@ export interface Gateway {
   config: Config;
   metrics: Metrics;
   targets: Target[];
+  /** Ends the long-lived MCP sessions and their streams, so a graceful shutdown does not wait on them. */
+  closeSessions?(): Promise<void>;
   /** Releases backends (caches, stores). */
   close(): Promise<void>;
 }
@@ -174,6 +176,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     version: VERSION,
     health,
+    recorder,
   };
 
   const app = new Hono<GatewayEnv>();
@@ -308,6 +311,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     config,
     metrics,
     targets,
+    closeSessions: () => mcp.close(),
     close: async () => {
       await mcp.close();
       cloud.close();

@@ -65,7 +65,9 @@ export class GatewayApi {
     const body = { prompt: input.prompt, ...(input.model ? { model: input.model } : {}) };
     const res = await this.#call("POST", "/api/chat", body, headers, signal);
     const json = await res.json().catch(() => null);
-    if (res.status === 504 && (json as { error?: { code?: unknown } })?.error?.code === "not_cached") {
+    if (
+      res.status === 504 && (json as { error?: { code?: unknown } })?.error?.code === "not_cached"
+    ) {
       return { answered: false, layer: null, response: "", model: input.model ?? "" };
     }
     if (!res.ok) throw this.#error(res.status, json, "/api/chat");

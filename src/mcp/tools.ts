@@ -29,7 +29,8 @@ function text(name: string, what: string) {
 }
 
 const model = z.string({
-  error: "model: expected a string; fix: send a model name, or leave it out for the gateway's default",
+  error:
+    "model: expected a string; fix: send a model name, or leave it out for the gateway's default",
 }).optional().describe(
   "The model whose cache partition to use; leave it out for the gateway's default model",
 );
@@ -62,7 +63,9 @@ export const StatsArgs = z.strictObject(
 
 function unknownKeys(issue: { code?: string; keys?: string[] }, allowed: string): string {
   if (issue.code === "unrecognized_keys" && issue.keys) {
-    return `unknown argument ${issue.keys.map((k) => `"${k}"`).join(", ")}; fix: use only ${allowed}`;
+    return `unknown argument ${
+      issue.keys.map((k) => `"${k}"`).join(", ")
+    }; fix: use only ${allowed}`;
   }
   return `arguments: expected an object; fix: send {${allowed === "no arguments" ? "" : allowed}}`;
 }
