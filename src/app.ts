@@ -48,6 +48,7 @@ import { resolveModel } from "./layers/cloud_body.ts";
 import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
+import { Tracing } from "./telemetry/tracing.ts";
 import { VERSION } from "./version.ts";
 import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
@@ -145,6 +146,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     recorder,
     exact,
+    tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
   };
   const health = () => ({
     status: "ok",

@@ -17,6 +17,7 @@ import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
 import { Timeline } from "./timeline.ts";
+import { RequestTrace } from "./tracing.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
 /** The stats file name inside the data directory. */
@@ -44,13 +45,13 @@ export class Recorder {
     if (similarity !== undefined) base.similarity = Number(similarity);
     const body = answer.body;
     if (body.kind === "recording") {
-      this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.recording.events), ctx);
     } else if (body.kind === "events") {
-      this.#finish(base, usageOfEvents(body.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.events), ctx);
     } else if (body.kind === "json") {
-      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx.requestId);
+      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx);
     } else {
-      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx.requestId));
+      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx));
       return { ...answer, body: { kind: "sse", stream } };
     }
     return answer;
@@ -75,7 +76,7 @@ export class Recorder {
         stream: req.stream ?? false,
       },
       null,
-      ctx.requestId,
+      ctx,
     );
   }
 
@@ -94,7 +95,7 @@ export class Recorder {
     };
   }
 
-  #finish(r: RequestRecord, usage: Partial<Usage> | null, requestId: string): void {
+  #finish(r: RequestRecord, usage: Partial<Usage> | null, ctx: RequestContext): void {
     if (usage) {
       r.inputTokens = usage.inputTokens;
       r.outputTokens = usage.outputTokens;
@@ -102,7 +103,8 @@ export class Recorder {
     }
     this.stats.record(r);
     this.timeline?.record(r);
-    this.log?.append(r, requestId);
+    this.log?.append(r, ctx.requestId);
+    if (ctx.trace instanceof RequestTrace) ctx.trace.finish(r);
   }
 
   /** Writes the stats and the request log a last time. */
