@@ -56,6 +56,7 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
 import { Tracing } from "./telemetry/tracing.ts";
 import { VERSION } from "./version.ts";
+import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
 import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
 
@@ -66,6 +67,8 @@ export interface Gateway {
   config: Config;
   metrics: Metrics;
   targets: Target[];
+  /** Ends the long-lived MCP sessions and their streams, so a graceful shutdown does not wait on them. */
+  closeSessions?(): Promise<void>;
   /** Releases backends (caches, stores). */
   close(): Promise<void>;
 }
@@ -182,6 +185,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     version: VERSION,
     health,
+    recorder,
   };
 
   const app = new Hono<GatewayEnv>();
@@ -255,6 +259,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.delete("/api/v1/cache", cacheDeleteHandler(cacheDeps));
   app.post("/api/v1/cache/lookup", cacheLookupHandler(cacheDeps));
   app.post("/api/v1/cache/store", cacheStoreHandler(cacheDeps));
+  // MCP over Streamable HTTP; its tools call this gateway's own routes (src/mcp/).
+  const mcp = new McpHttpEndpoint({
+    gatewayFetch: (req) => fetch(req),
+    version: VERSION,
+    idleMs: config.mcp_session_idle_secs * 1000,
+    maxBodyBytes: config.max_request_body_bytes,
+    tenantHeader: config.tenant_header,
+    anyOrigin: config.gateway_api_key !== "",
+  });
+  for (const path of ["/mcp", "/mcp/"]) {
+    app.all(path, (c) => mcp.handle(c.req.raw, c.get("caller").tenant));
+  }
   app.get("/metrics", () =>
     new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -330,7 +346,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     config,
     metrics,
     targets,
+    closeSessions: () => mcp.close(),
     close: async () => {
+      await mcp.close();
       cloud.close();
       await recorder.close();
       await semantic?.close();

@@ -124,6 +124,11 @@ export const ConfigSchema = z.object({
   /** Put the last user turn into the root span (off: spans never hold prompt text). */
   otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
+
+  // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
+  /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
+  mcp_session_idle_secs: z.number().positive().default(3600),
+  // --- end MCP ---
 });
 
 /** The validated configuration, every key present. */
@@ -170,4 +175,5 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   enable_monitoring: "set it to true or false",
   otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "set it to true or false",
+  mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
 };

@@ -52,6 +52,8 @@ const RULES: readonly Rule[] = [
   { name: "OpenCode", test: (ua, h) => ua.includes("opencode") || "x-opencode-session" in h },
   { name: "OpenClaw", test: (ua, h) => ua.includes("openclaw") || "x-openclaw-agent" in h },
   { name: "Aider", test: (ua) => ua.startsWith("aider/") },
+  // Our own MCP tools (src/mcp/) calling the gateway for a host.
+  { name: "isartor MCP", test: (ua) => ua.startsWith("isartor-mcp/") },
   { name: "OpenAI SDK (JS)", test: (ua) => ua.startsWith("openai/js") },
   { name: "OpenAI SDK (Python)", test: (ua) => /^(async)?openai\/python/.test(ua) },
   { name: "Anthropic SDK (JS)", test: (ua) => ua.startsWith("anthropic/js") },

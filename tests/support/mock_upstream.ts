@@ -59,6 +59,15 @@ export interface MockUpstreamOptions {
    * Defaults to {@linkcode DEFAULT_ANSWER_TEXT}.
    */
   answer?: { text?: string; toolCall?: MockToolCall };
+  /**
+   * Chooses the answer per request (an agent's turn: a tool call first, text once the tool
+   * result is back); `null` or `undefined` falls back to `answer`. Usage is `usage`'s.
+   * `route` is `"chat"`, `"messages"` or `"responses"`.
+   */
+  answerFor?: (
+    body: Record<string, unknown>,
+    route: string,
+  ) => { text?: string; toolCall?: MockToolCall } | null | undefined;
   /** Token usage reported in answers. Defaults to {@linkcode DEFAULT_USAGE}. */
   usage?: { input: number; output: number };
   /** Record received requests in `requests` (default `true`; disable for long benchmarks). */
@@ -836,8 +845,10 @@ class MockUpstreamServer implements MockUpstream {
   #usage: { input: number; output: number };
   #fullPlan: Plan;
   #truncatedPlans = new Map<number, Plan>();
+  #answerFor: MockUpstreamOptions["answerFor"];
 
   constructor(opts: MockUpstreamOptions) {
+    this.#answerFor = opts.answerFor;
     this.#record = opts.record ?? true;
     this.#tool = opts.answer?.toolCall ?? null;
     this.#text = opts.answer?.text ?? (this.#tool ? null : DEFAULT_ANSWER_TEXT);
@@ -898,6 +909,14 @@ class MockUpstreamServer implements MockUpstream {
     const waiters = this.#abortWaiters;
     this.#abortWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** The plan of `answerFor` when it chooses one for this request, else the canned one. */
+  #planFor(body: Record<string, unknown>, route: Route, maxTokens: unknown): Plan {
+    const chosen = this.#answerFor?.(body, route);
+    if (!chosen) return this.#plan(maxTokens);
+    const tool = chosen.toolCall ?? null;
+    return buildPlan(chosen.text ?? (tool ? null : DEFAULT_ANSWER_TEXT), tool, this.#usage, null);
   }
 
   #plan(maxTokens: unknown): Plan {
@@ -1121,7 +1140,7 @@ class MockUpstreamServer implements MockUpstream {
       model: typeof body.model === "string" ? body.model : DEFAULT_MODEL,
       created: Math.floor(Date.now() / 1000),
       body,
-      plan: this.#plan(maxTokens),
+      plan: this.#planFor(body, route, maxTokens),
     };
     const stream = body.stream === true;
     const headers = this.#baseHeaders(family, n, stream);
