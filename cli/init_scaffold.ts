@@ -57,6 +57,9 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
+  enable_monitoring: "Export OpenTelemetry traces (OTLP over HTTP); OTEL_* variables apply",
+  otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
+  otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
 };
 
 /** Section titles, shown before the first key of each section. */

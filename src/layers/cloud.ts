@@ -187,7 +187,18 @@ export class CloudLayer implements Layer {
           target.position === 0 ? ctx.clientCredential : null,
         ),
       };
+      const span = ctx.trace?.attempt(target.name, target.model, target.position, attempt);
+      // Traced: the provider sees our attempt span as its parent.
+      if (span) headers.traceparent = span.traceparent;
       const outcome = await this.#attempt(url, headers, body, req);
+      span?.end(
+        outcome instanceof Error
+          ? (outcome instanceof AttemptTimeout ? "timeout" : "network")
+          : outcome.status < 300
+          ? "ok"
+          : String(outcome.status),
+        outcome instanceof Error ? undefined : outcome.status,
+      );
       if (!(outcome instanceof Error)) {
         const status = outcome.status;
         const answer: Answer = {

@@ -89,6 +89,7 @@ const REBUILD_WAIT_MS = 1000;
 /** The semantic-cache layer. */
 export class SemanticCacheLayer implements Layer {
   readonly name = "l1b" as const;
+  readonly spanName = "l1b_semantic_cache";
   readonly counters: SemanticCacheCounters = {
     hits: 0,
     misses: 0,

@@ -16,6 +16,8 @@ import { detectClientTool } from "./client_tools.ts";
 import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
+import { Timeline } from "./timeline.ts";
+import { RequestTrace } from "./tracing.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
 /** The stats file name inside the data directory. */
@@ -28,6 +30,8 @@ export class Recorder {
     readonly log: RequestLog | null,
     /** The provider credited when an answer names none (the primary provider). */
     readonly defaultProvider: string,
+    /** Minute-by-minute traffic for the dashboard. */
+    readonly timeline: Timeline | null = null,
   ) {}
 
   /**
@@ -37,15 +41,17 @@ export class Recorder {
   answered(req: ChatRequest, ctx: RequestContext, answer: Answer): Answer {
     const base = this.#base(req, ctx, answer.layer, answer.status);
     base.provider = answer.provider ?? this.defaultProvider;
+    const similarity = answer.layerHeaders?.["x-isartor-similarity"];
+    if (similarity !== undefined) base.similarity = Number(similarity);
     const body = answer.body;
     if (body.kind === "recording") {
-      this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.recording.events), ctx);
     } else if (body.kind === "events") {
-      this.#finish(base, usageOfEvents(body.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.events), ctx);
     } else if (body.kind === "json") {
-      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx.requestId);
+      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx);
     } else {
-      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx.requestId));
+      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx));
       return { ...answer, body: { kind: "sse", stream } };
     }
     return answer;
@@ -70,7 +76,7 @@ export class Recorder {
         stream: req.stream ?? false,
       },
       null,
-      ctx.requestId,
+      ctx,
     );
   }
 
@@ -89,14 +95,16 @@ export class Recorder {
     };
   }
 
-  #finish(r: RequestRecord, usage: Partial<Usage> | null, requestId: string): void {
+  #finish(r: RequestRecord, usage: Partial<Usage> | null, ctx: RequestContext): void {
     if (usage) {
       r.inputTokens = usage.inputTokens;
       r.outputTokens = usage.outputTokens;
       r.cachedTokens = usage.cacheReadTokens;
     }
     this.stats.record(r);
-    this.log?.append(r, requestId);
+    this.timeline?.record(r);
+    this.log?.append(r, ctx.requestId);
+    if (ctx.trace instanceof RequestTrace) ctx.trace.finish(r);
   }
 
   /** Writes the stats and the request log a last time. */
@@ -123,12 +131,13 @@ function usableDir(dir: string): boolean {
 export function createRecorder(config: Config, defaultProvider: string): Recorder {
   const dir = config.data_dir.replace(/[\\/]+$/, "");
   const persist = usableDir(dir);
+  const prices = resolvePrices(config.provider_prices);
   const stats = new Stats({
-    prices: resolvePrices(config.provider_prices),
+    prices,
     path: persist ? `${dir}/${STATS_FILE}` : null,
   });
   const log = persist && config.log_requests
     ? new RequestLog({ path: `${dir}/${REQUEST_LOG_FILE}` })
     : null;
-  return new Recorder(stats, log, defaultProvider);
+  return new Recorder(stats, log, defaultProvider, new Timeline(prices));
 }
