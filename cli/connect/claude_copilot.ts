@@ -17,7 +17,7 @@ import type { ConnectTarget } from "./target.ts";
 export const claudeCopilot: ConnectTarget = {
   name: "claude-copilot",
   label: "Claude Code via GitHub Copilot",
-  summary: "Claude Code, with your GitHub Copilot subscription as the gateway's provider",
+  summary: "Claude Code on a Copilot subscription (writes the files; the copilot provider is not built yet)",
   options: ["model", "fast-model"],
   probe: "anthropic",
   files: (ctx) => {
