@@ -17,7 +17,8 @@ import type { ConnectTarget } from "./target.ts";
 export const claudeCopilot: ConnectTarget = {
   name: "claude-copilot",
   label: "Claude Code via GitHub Copilot",
-  summary: "Claude Code on a Copilot subscription (writes the files; the copilot provider is not built yet)",
+  summary:
+    "Claude Code on a Copilot subscription (writes the files; the copilot provider is not built yet)",
   options: ["model", "fast-model"],
   probe: "anthropic",
   files: (ctx) => {
