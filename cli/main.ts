@@ -20,6 +20,8 @@ import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
 import { runMcp, usage as mcpUsage } from "./mcp.ts";
+import { runConnect, usage as connectUsage } from "./connect.ts";
+
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 
@@ -53,6 +55,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "the MCP server on stdio (isartor_chat, isartor_cache_store, isartor_stats)",
     usage: mcpUsage,
     run: runMcp,
+  connect: {
+    summary: "point a coding tool at the gateway (claude, codex, gemini, cursor, ...; status)",
+    usage: connectUsage,
+    run: runConnect,
   },
   init: { summary: "write a commented isartor.toml", usage: initUsage, run: runInit },
   "set-key": {
@@ -100,6 +106,7 @@ export function helpText(): string {
     "  isartor up --detach        start it in the background (then: isartor stats, isartor stop)",
     "  isartor demo               watch the layers answer a bundled workload, no key needed",
     "  isartor mcp                the MCP server for a host: claude mcp add isartor -- isartor mcp",
+    "  isartor connect claude     point Claude Code at the gateway (undo: --disconnect)",
     "",
     "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
   ].join("\n");
