@@ -21,7 +21,6 @@ import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
 import { runMcp, usage as mcpUsage } from "./mcp.ts";
 import { runConnect, usage as connectUsage } from "./connect.ts";
-
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 
@@ -55,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
     summary: "the MCP server on stdio (isartor_chat, isartor_cache_store, isartor_stats)",
     usage: mcpUsage,
     run: runMcp,
+  },
   connect: {
     summary: "point a coding tool at the gateway (claude, codex, gemini, cursor, ...; status)",
     usage: connectUsage,
