@@ -19,6 +19,7 @@ import {
   type GatewayEnv,
 } from "./http/routes_chat.ts";
 import { statsHandler } from "./http/routes_admin.ts";
+import { isWebSocketUpgrade, plainGetError, wsResponsesHandler } from "./http/ws_responses.ts";
 import {
   countTokensHandler,
   type MiscDeps,
@@ -192,6 +193,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   for (const prefix of ["/v1", ""]) {
     app.post(`${prefix}/chat/completions`, chatHandler("openai_chat", chatDeps));
     app.post(`${prefix}/responses`, chatHandler("openai_responses", chatDeps));
+    app.get(`${prefix}/responses`, (c) => {
+      throw plainGetError(c.req.path);
+    });
     app.post(`${prefix}/messages`, chatHandler("anthropic", chatDeps));
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
     app.get(`${prefix}/models`, modelsHandler(miscDeps));
@@ -253,7 +257,20 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     hot.set(`${prefix}/responses`, chatEndpoint("openai_responses", chatDeps));
     hot.set(`${prefix}/messages`, chatEndpoint("anthropic", chatDeps));
   }
+  // Responses over WebSocket: each message is served as a POST by this gateway.
+  const upgradeResponses = wsResponsesHandler((r) => fetch(r));
   const fetch = async (req: Request): Promise<Response> => {
+    if (isWebSocketUpgrade(req)) {
+      const path = new URL(req.url).pathname;
+      if (path === "/v1/responses" || path === "/responses") {
+        try {
+          authenticate(req.headers);
+          return upgradeResponses(req);
+        } catch (e) {
+          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "GET");
+        }
+      }
+    }
     if (req.method === "POST") {
       const url = req.url;
       const start = url.indexOf("/", url.indexOf("//") + 2);
