@@ -178,24 +178,27 @@ Deno.test("ws: generate:false warms up without the model; the turn that follows 
   assert.equal(text(second), text(first));
   assert.equal(second.at(-1)!.type, "response.completed");
   const stats = await (await fetch(`${t.gw.url}/api/v1/stats`)).json();
-  assert.equal(stats.total_requests, 2);
+  assert.equal(stats.totals.requests, 2);
+  assert.equal(stats.totals.deflected, 1);
 });
 
 Deno.test("ws: errors come back as error events with the HTTP status; the socket stays usable", async () => {
   await using t = await setup();
   const ws = await WsClient.open(t.gw.url);
   // The provider's error keeps its status and message.
-  t.mock.enqueue({
+  // (Every attempt: the gateway retries a 429 before it gives up.)
+  t.mock.defaultBehaviour = {
     kind: "error",
     status: 429,
     body: { error: { message: "slow down", type: "rate_limit_error", code: "rate_limited" } },
     headers: { "retry-after": "0" },
-  });
+  };
   const limited = await ws.create({ model: "gpt-5", input: "Hi", store: false });
   const err = limited.at(-1)!;
   assert.equal(err.type, "error");
   assert.equal(err.status, 429);
   assert.equal((err.error as Record<string, unknown>).message, "slow down");
+  t.mock.defaultBehaviour = { kind: "ok" };
   // The gateway's own refusal, in the same shape.
   const invalid = await ws.create({ input: "no model" });
   assert.equal(invalid.at(-1)!.type, "error");
