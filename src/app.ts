@@ -185,6 +185,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     return caller;
   };
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // A short status at the root (HEAD too): clients and load balancers probe it.
+  app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
   app.use("*", async (c, next) => {
     c.set("caller", authenticate(c.req.raw.headers));
     c.set("requestId", crypto.randomUUID());
@@ -218,6 +220,36 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
     }));
 
+  /**
+   * Every request the gateway refuses itself (auth, validation, size, no route)
+   * is counted like an answered one: metrics, stats, the request log, and
+   * `X-Isartor-Layer: gateway` on the response.
+   */
+  const refused = (
+    status: number,
+    body: Record<string, unknown>,
+    path: string,
+    headers: Headers,
+    extra: Record<string, string> = {},
+    err?: unknown,
+  ): Response => {
+    const protocol = protocolOfPath(path);
+    const requestId = crypto.randomUUID();
+    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
+    if (!recorder.counted(err)) {
+      recorder.failed({ protocol, headers }, {
+        requestId,
+        startedAt: performance.now(),
+        tenant: "",
+        clientCredential: null,
+      }, status);
+    }
+    return jsonResponse(status, body, {
+      ...extra,
+      "x-isartor-layer": "gateway",
+      "x-isartor-request-id": requestId,
+    });
+  };
   app.notFound((c) => {
     const path = c.req.path;
     const known = /\/(chat\/completions|responses|messages(\/count_tokens)?|models|api\/chat)$/
@@ -228,26 +260,36 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         path.endsWith("models") ? "GET" : "POST"
       }`
       : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1/models or /api/chat`;
-    return jsonResponse(status, errorEnvelope(protocolOfPath(path), status, message));
+    return refused(
+      status,
+      errorEnvelope(protocolOfPath(path), status, message),
+      path,
+      c.req.raw.headers,
+    );
   });
-  const errorResponse = (err: Error, path: string, method: string): Response => {
+  const errorResponse = (err: Error, path: string, headers: Headers, method: string): Response => {
     const protocol = protocolOfPath(path);
     if (err instanceof GatewayError) {
-      metrics.requests.inc({ route: protocol, layer: "gateway", status: String(err.status) });
-      return jsonResponse(
+      return refused(
         err.status,
         errorEnvelope(protocol, err.status, err.message, err.type),
+        path,
+        headers,
         { ...err.headers },
+        err,
       );
     }
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: "500" });
     console.error(`[isartor] internal error on ${method} ${path}:`, err);
-    return jsonResponse(
+    return refused(
       500,
       errorEnvelope(protocol, 500, `internal gateway error: ${err.message}`),
+      path,
+      headers,
+      {},
+      err,
     );
   };
-  app.onError((err, c) => errorResponse(err, c.req.path, c.req.method));
+  app.onError((err, c) => errorResponse(err, c.req.path, c.req.raw.headers, c.req.method));
 
   // The hot path: POST to a chat route skips the router (about a tenth of the
   // gateway's own CPU per request); everything else goes through Hono.
@@ -267,7 +309,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
           authenticate(req.headers);
           return upgradeResponses(req);
         } catch (e) {
-          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "GET");
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "GET",
+          );
         }
       }
     }
@@ -281,7 +328,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         try {
           return await endpoint(req, authenticate(req.headers), crypto.randomUUID());
         } catch (e) {
-          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "POST");
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "POST",
+          );
         }
       }
     }
