@@ -19,6 +19,8 @@ import { runStats, usage as statsUsage } from "./stats.ts";
 import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
+import { runProviders, usage as providersUsage } from "./providers.ts";
+import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 
 interface Command {
   summary: string;
@@ -52,10 +54,20 @@ const COMMANDS: Record<string, Command> = {
     usage: setKeyUsage,
     run: runSetKey,
   },
+  "set-alias": {
+    summary: "write a model alias (fast = gpt-4o-mini) into isartor.toml",
+    usage: setAliasUsage,
+    run: runSetAlias,
+  },
   check: {
     summary: "test providers, show layers, auth and allowed hosts",
     usage: checkUsage,
     run: runCheck,
+  },
+  providers: {
+    summary: "list the providers, the configured chain, keys and call outcomes",
+    usage: providersUsage,
+    run: runProviders,
   },
 };
 

@@ -91,3 +91,40 @@ export function replaceArrayOfTables(
   }
   return out.length ? `${out.join("\n")}\n` : "";
 }
+
+/**
+ * Sets `key = value` inside the table `[table]`: replaces the key's line there,
+ * else adds it at the end of the table, else appends the table. Other lines stay.
+ *
+ * @example
+ * ```ts
+ * setTableKey("", "model_aliases", "fast", "gpt-4o-mini");
+ * // '[model_aliases]\nfast = "gpt-4o-mini"\n'
+ * ```
+ */
+export function setTableKey(text: string, table: string, key: string, value: TomlScalar): string {
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  const header = new RegExp(`^\\s*\\[\\s*${table}\\s*\\]\\s*(#.*)?$`);
+  const line = tomlLine(key, value);
+  const start = lines.findIndex((l) => header.test(l));
+  if (start < 0) {
+    while (lines.length && lines[lines.length - 1].trim() === "") lines.pop();
+    if (lines.length) lines.push("");
+    lines.push(`[${table}]`, line);
+    return `${lines.join("\n")}\n`;
+  }
+  let end = lines.findIndex((l, i) => i > start && HEADER.test(l));
+  if (end < 0) end = lines.length;
+  const quoted = line.slice(0, line.indexOf("=")).trim();
+  const at = lines.slice(start + 1, end).findIndex((l) =>
+    keyLine(key).test(l) || l.trim().startsWith(`${quoted} =`)
+  );
+  if (at >= 0) {
+    lines[start + 1 + at] = line;
+  } else {
+    let insert = end;
+    while (insert > start + 1 && lines[insert - 1].trim() === "") insert--;
+    lines.splice(insert, 0, line);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { splitHostPort } from "../src/server.ts";
-import { loadCliConfig } from "./config.ts";
+import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { gatewayPermissionFlags } from "./permissions.ts";
 import { progressRenderer } from "./models.ts";
@@ -124,10 +124,15 @@ export function modelEnv(): ModelEnv {
   return env;
 }
 
-async function sendConfig(child: Deno.ChildProcess, config: Config, detached: boolean) {
+async function sendConfig(
+  child: Deno.ChildProcess,
+  config: Config,
+  detached: boolean,
+  origins: Record<string, string>,
+) {
   const writer = child.stdin.getWriter();
   await writer.write(
-    new TextEncoder().encode(JSON.stringify({ config, detached, env: modelEnv() })),
+    new TextEncoder().encode(JSON.stringify({ config, detached, env: modelEnv(), origins })),
   );
   await writer.close();
 }
@@ -176,7 +181,8 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   if (values.json && !values.detach) throw new UsageError("--json needs --detach");
-  const { config } = loadCliConfig();
+  const loaded = loadCliConfig();
+  const { config } = loaded;
   applyBind(config, values.host, values.port);
   // Refuse a config that cannot work before spawning anything: one clear line.
   const configProblem = targetProblem(config) ?? bindProblem(config);
@@ -208,13 +214,18 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, `isartor: ${problem}`, "red"));
     return EXIT.failure;
   }
+  for (const line of unusedKeyWarnings(loaded)) io.err(style(io, line, "yellow"));
   await prepareModel(config, io);
   return values.detach
-    ? await runDetached(config, files, io, values.json === true)
-    : await runForeground(config, files.pid);
+    ? await runDetached(config, files, io, values.json === true, loaded.origins)
+    : await runForeground(config, files.pid, loaded.origins);
 }
 
-async function runForeground(config: Config, pidPath: string): Promise<number> {
+async function runForeground(
+  config: Config,
+  pidPath: string,
+  origins: Record<string, string>,
+): Promise<number> {
   const [cmd, ...cmdArgs] = serveCommand(config);
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
@@ -222,7 +233,7 @@ async function runForeground(config: Config, pidPath: string): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  await sendConfig(child, config, false);
+  await sendConfig(child, config, false, origins);
   const forward = () => {
     try {
       child.kill("SIGTERM");
@@ -256,6 +267,7 @@ async function runDetached(
   files: ReturnType<typeof gatewayFiles>,
   io: CliIO,
   json: boolean,
+  origins: Record<string, string>,
 ): Promise<number> {
   if (Deno.build.os === "windows") {
     io.err(
@@ -278,7 +290,7 @@ async function runDetached(
   }).spawn();
   let exited = false;
   child.status.then(() => exited = true);
-  await sendConfig(child, config, true);
+  await sendConfig(child, config, true, origins);
 
   const spinner = startSpinner(io, "starting isartor...");
   let info: PidInfo | null = null;

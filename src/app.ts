@@ -50,6 +50,8 @@ import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
 import { VERSION } from "./version.ts";
+import { dashboardResponse } from "./dashboard/routes.ts";
+import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
 
 /** A built gateway. */
 export interface Gateway {
@@ -70,6 +72,8 @@ export interface GatewayOptions {
   cacheStore?: ByteStore;
   /** Replaces the semantic cache's embedder (tests inject failing or slow ones). */
   embedder?: Embedder;
+  /** Where each config key came from (the CLI's loader knows; shown by the dashboard). */
+  configOrigins?: Record<string, string>;
 }
 
 /** The protocol whose error envelope a path uses. */
@@ -187,6 +191,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   // A short status at the root (HEAD too): clients and load balancers probe it.
   app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
+  // The page and its files hold no data: served before the key check (the page asks for the key).
+  app.use("/dashboard*", async (c, next) => {
+    const page = dashboardResponse(c.req.path, c.req.method);
+    if (page) return page;
+    await next();
+  });
   app.use("*", async (c, next) => {
     c.set("caller", authenticate(c.req.raw.headers));
     c.set("requestId", crypto.randomUUID());
@@ -205,6 +215,15 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.post("/api/chat", nativeChatHandler(miscDeps));
   app.get("/health", (c) => c.json(health()));
   app.get("/api/v1/stats", statsHandler(recorder.stats));
+  app.get("/api/v1/timeline", (c) => {
+    const minutes = Number(c.req.query("minutes") ?? 60);
+    return c.json(timelineReport(recorder.timeline, Number.isFinite(minutes) ? minutes : 60));
+  });
+  app.get(
+    "/api/v1/providers",
+    (c) => c.json(providersReport(targets, metrics.upstreamAttempts, metrics.fallbacks)),
+  );
+  app.get("/api/v1/config", (c) => c.json(configReport(config, options.configOrigins ?? {})));
   const cacheDeps = {
     layer: exact,
     semantic,

@@ -16,6 +16,7 @@ import { detectClientTool } from "./client_tools.ts";
 import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
+import { Timeline } from "./timeline.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
 /** The stats file name inside the data directory. */
@@ -31,6 +32,8 @@ export class Recorder {
     readonly log: RequestLog | null,
     /** The provider credited when an answer names none (the primary provider). */
     readonly defaultProvider: string,
+    /** Minute-by-minute traffic for the dashboard. */
+    readonly timeline: Timeline | null = null,
   ) {}
 
   /**
@@ -40,6 +43,8 @@ export class Recorder {
   answered(req: ChatRequest, ctx: RequestContext, answer: Answer): Answer {
     const base = this.#base(req, ctx, answer.layer, answer.status);
     base.provider = answer.provider ?? this.defaultProvider;
+    const similarity = answer.layerHeaders?.["x-isartor-similarity"];
+    if (similarity !== undefined) base.similarity = Number(similarity);
     const body = answer.body;
     if (body.kind === "recording") {
       this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
@@ -109,6 +114,7 @@ export class Recorder {
       r.cachedTokens = usage.cacheReadTokens;
     }
     this.stats.record(r);
+    this.timeline?.record(r);
     this.log?.append(r, requestId);
   }
 
@@ -136,12 +142,13 @@ function usableDir(dir: string): boolean {
 export function createRecorder(config: Config, defaultProvider: string): Recorder {
   const dir = config.data_dir.replace(/[\\/]+$/, "");
   const persist = usableDir(dir);
+  const prices = resolvePrices(config.provider_prices);
   const stats = new Stats({
-    prices: resolvePrices(config.provider_prices),
+    prices,
     path: persist ? `${dir}/${STATS_FILE}` : null,
   });
   const log = persist && config.log_requests
     ? new RequestLog({ path: `${dir}/${REQUEST_LOG_FILE}` })
     : null;
-  return new Recorder(stats, log, defaultProvider);
+  return new Recorder(stats, log, defaultProvider, new Timeline(prices));
 }

@@ -41,6 +41,8 @@ export interface RequestRecord {
   outputTokens?: number;
   /** Prompt tokens the provider served from its own prompt cache. */
   cachedTokens?: number;
+  /** The similarity of an L1b hit. */
+  similarity?: number;
 }
 
 /** Counters of one slice of the traffic (all of it, one layer, one tool, one provider). */
@@ -75,6 +77,8 @@ export interface RecentRequest {
   deflected: boolean;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** The similarity of an L1b hit. */
+  similarity?: number;
 }
 
 /** What persists across restarts. */
@@ -110,6 +114,11 @@ export interface StatsOptions {
   now?: () => number;
   /** Where persistence problems are reported (default console.error). */
   warn?: (message: string) => void;
+}
+
+/** Whether a request was answered without calling the cloud (a local layer, no error). */
+export function isDeflected(r: { layer: string; status: number }): boolean {
+  return DEFLECTING_LAYERS.has(r.layer) && r.status < 400;
 }
 
 /** An empty bucket. */
@@ -215,7 +224,7 @@ export class Stats {
 
   /** Counts one finished request. Cheap: counter updates and one ring-buffer push. */
   record(r: RequestRecord): void {
-    const deflected = DEFLECTING_LAYERS.has(r.layer) && r.status < 400;
+    const deflected = isDeflected(r);
     const input = r.inputTokens ?? 0;
     const output = r.outputTokens ?? 0;
     const price = this.#prices[r.provider];
@@ -285,9 +294,10 @@ export class Stats {
         latency_ms: Math.round(r.latencyMs * 10) / 10,
         provider: r.provider,
         stream: r.stream,
-        deflected: DEFLECTING_LAYERS.has(r.layer) && r.status < 400,
+        deflected: isDeflected(r),
         input_tokens: r.inputTokens ?? null,
         output_tokens: r.outputTokens ?? null,
+        ...(r.similarity !== undefined ? { similarity: r.similarity } : {}),
       });
     }
     this.#unformatted = [];
