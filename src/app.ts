@@ -19,6 +19,7 @@ import {
   type GatewayEnv,
 } from "./http/routes_chat.ts";
 import { statsHandler } from "./http/routes_admin.ts";
+import { isWebSocketUpgrade, plainGetError, wsResponsesHandler } from "./http/ws_responses.ts";
 import {
   geminiActionHandler,
   geminiModelHandler,
@@ -209,6 +210,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const queryKey = (url: string) =>
     url.includes("key=") ? new URL(url).searchParams.get("key") : null;
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // A short status at the root (HEAD too): clients and load balancers probe it.
+  app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
   // The page and its files hold no data: served before the key check (the page asks for the key).
   app.use("/dashboard*", async (c, next) => {
     const page = dashboardResponse(c.req.path, c.req.method);
@@ -224,6 +227,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   for (const prefix of ["/v1", ""]) {
     app.post(`${prefix}/chat/completions`, chatHandler("openai_chat", chatDeps));
     app.post(`${prefix}/responses`, chatHandler("openai_responses", chatDeps));
+    app.get(`${prefix}/responses`, (c) => {
+      throw plainGetError(c.req.path);
+    });
     app.post(`${prefix}/messages`, chatHandler("anthropic", chatDeps));
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
     const models = modelsHandler(miscDeps);
@@ -276,6 +282,36 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
     }));
 
+  /**
+   * Every request the gateway refuses itself (auth, validation, size, no route)
+   * is counted like an answered one: metrics, stats, the request log, and
+   * `X-Isartor-Layer: gateway` on the response.
+   */
+  const refused = (
+    status: number,
+    body: Record<string, unknown>,
+    path: string,
+    headers: Headers,
+    extra: Record<string, string> = {},
+    err?: unknown,
+  ): Response => {
+    const protocol = protocolOfPath(path);
+    const requestId = crypto.randomUUID();
+    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
+    if (!recorder.counted(err)) {
+      recorder.failed({ protocol, headers }, {
+        requestId,
+        startedAt: performance.now(),
+        tenant: "",
+        clientCredential: null,
+      }, status);
+    }
+    return jsonResponse(status, body, {
+      ...extra,
+      "x-isartor-layer": "gateway",
+      "x-isartor-request-id": requestId,
+    });
+  };
   app.notFound((c) => {
     const path = c.req.path;
     const known = /\/(chat\/completions|responses|messages(\/count_tokens)?|models|api\/chat)$/
@@ -286,13 +322,17 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         path.endsWith("models") ? "GET" : "POST"
       }`
       : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1beta/models/{model}:generateContent, /v1/models or /api/chat`;
-    return jsonResponse(status, errorEnvelope(protocolOfPath(path), status, message));
+    return refused(
+      status,
+      errorEnvelope(protocolOfPath(path), status, message),
+      path,
+      c.req.raw.headers,
+    );
   });
-  const errorResponse = (err: Error, path: string, method: string): Response => {
+  const errorResponse = (err: Error, path: string, headers: Headers, method: string): Response => {
     const protocol = protocolOfPath(path);
     if (err instanceof GatewayError) {
-      metrics.requests.inc({ route: protocol, layer: "gateway", status: String(err.status) });
-      return jsonResponse(
+      return refused(
         err.status,
         err.openAIFields
           ? errorEnvelope(
@@ -303,17 +343,23 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
             err.openAIFields.param,
           )
           : errorEnvelope(protocol, err.status, err.message, err.type),
+        path,
+        headers,
         { ...err.headers },
+        err,
       );
     }
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: "500" });
     console.error(`[isartor] internal error on ${method} ${path}:`, err);
-    return jsonResponse(
+    return refused(
       500,
       errorEnvelope(protocol, 500, `internal gateway error: ${err.message}`),
+      path,
+      headers,
+      {},
+      err,
     );
   };
-  app.onError((err, c) => errorResponse(err, c.req.path, c.req.method));
+  app.onError((err, c) => errorResponse(err, c.req.path, c.req.raw.headers, c.req.method));
 
   // The hot path: POST to a chat route skips the router (about a tenth of the
   // gateway's own CPU per request); everything else goes through Hono.
@@ -323,7 +369,25 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     hot.set(`${prefix}/responses`, chatEndpoint("openai_responses", chatDeps));
     hot.set(`${prefix}/messages`, chatEndpoint("anthropic", chatDeps));
   }
+  // Responses over WebSocket: each message is served as a POST by this gateway.
+  const upgradeResponses = wsResponsesHandler((r) => fetch(r));
   const fetch = async (req: Request): Promise<Response> => {
+    if (isWebSocketUpgrade(req)) {
+      const path = new URL(req.url).pathname;
+      if (path === "/v1/responses" || path === "/responses") {
+        try {
+          authenticate(req.headers);
+          return upgradeResponses(req);
+        } catch (e) {
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "GET",
+          );
+        }
+      }
+    }
     if (req.method === "POST") {
       const url = req.url;
       const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -334,7 +398,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         try {
           return await endpoint(req, authenticate(req.headers), crypto.randomUUID());
         } catch (e) {
-          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "POST");
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "POST",
+          );
         }
       }
     }

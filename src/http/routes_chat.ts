@@ -140,7 +140,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       try {
         answer = await deps.pipeline.run(req, ctx);
       } catch (e) {
-        deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+        deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500, e);
         throw e;
       }
     }

@@ -25,6 +25,9 @@ export const STATS_FILE = "stats.json";
 
 /** Counts requests into the stats and the request log. */
 export class Recorder {
+  /** Errors already counted, so the edge that answers them does not count them twice. */
+  readonly #countedErrors = new WeakSet<object>();
+
   constructor(
     readonly stats: Stats,
     readonly log: RequestLog | null,
@@ -57,12 +60,22 @@ export class Recorder {
     return answer;
   }
 
-  /** Records a request the gateway answered with an error of its own. */
+  /** Whether `error` was already counted by {@linkcode failed}. */
+  counted(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#countedErrors.has(error);
+  }
+
+  /**
+   * Records a request the gateway answered with an error of its own. Pass the
+   * error when it travels on to another handler, which then does not count it again.
+   */
   failed(
     req: { protocol: string; model?: string; stream?: boolean; headers: Headers },
     ctx: RequestContext,
     status: number,
+    error?: unknown,
   ): void {
+    if (typeof error === "object" && error !== null) this.#countedErrors.add(error);
     this.#finish(
       {
         time: Date.now() - (performance.now() - ctx.startedAt),
