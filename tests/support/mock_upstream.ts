@@ -72,6 +72,27 @@ export interface MockUpstreamOptions {
   usage?: { input: number; output: number };
   /** Record received requests in `requests` (default `true`; disable for long benchmarks). */
   record?: boolean;
+  /**
+   * Chooses the answer per model request (e.g. a tool call, then text once the tool result is
+   * back: see tests/support/agent_script.ts). `null` means the canned `answer`.
+   */
+  script?: (request: ScriptedRequest) => MockAnswer | null;
+}
+
+/** A model request as a {@linkcode MockUpstreamOptions.script} sees it. */
+export interface ScriptedRequest {
+  /** The protocol family of the route. */
+  protocol: "openai_chat" | "openai_responses" | "anthropic" | "gemini";
+  /** URL path, e.g. `/v1beta/models/gemini-2.5-pro:streamGenerateContent`. */
+  path: string;
+  /** The parsed JSON body. */
+  body: Record<string, unknown>;
+}
+
+/** An answer chosen by a script: text, a tool call, or both (text first). */
+export interface MockAnswer {
+  text?: string;
+  toolCall?: MockToolCall;
 }
 
 /** One SSE event as sent by the mock. */
@@ -843,6 +864,7 @@ class MockUpstreamServer implements MockUpstream {
   #text: string | null;
   #tool: MockToolCall | null;
   #usage: { input: number; output: number };
+  #script: ((request: ScriptedRequest) => MockAnswer | null) | null;
   #fullPlan: Plan;
   #truncatedPlans = new Map<number, Plan>();
   #answerFor: MockUpstreamOptions["answerFor"];
@@ -853,6 +875,7 @@ class MockUpstreamServer implements MockUpstream {
     this.#tool = opts.answer?.toolCall ?? null;
     this.#text = opts.answer?.text ?? (this.#tool ? null : DEFAULT_ANSWER_TEXT);
     this.#usage = opts.usage ?? DEFAULT_USAGE;
+    this.#script = opts.script ?? null;
     this.#fullPlan = buildPlan(this.#text, this.#tool, this.#usage, null);
     this.#server = Deno.serve({
       hostname: "127.0.0.1",
@@ -911,15 +934,28 @@ class MockUpstreamServer implements MockUpstream {
     for (const w of waiters) w();
   }
 
-  /** The plan of `answerFor` when it chooses one for this request, else the canned one. */
-  #planFor(body: Record<string, unknown>, route: Route, maxTokens: unknown): Plan {
+  /** The plan of `answerFor` when it chooses one for this request, else the scripted or canned one. */
+  #planFor(
+    body: Record<string, unknown>,
+    route: Route,
+    maxTokens: unknown,
+    scripted: MockAnswer | null,
+  ): Plan {
     const chosen = this.#answerFor?.(body, route);
-    if (!chosen) return this.#plan(maxTokens);
+    if (!chosen) return this.#plan(maxTokens, scripted);
     const tool = chosen.toolCall ?? null;
     return buildPlan(chosen.text ?? (tool ? null : DEFAULT_ANSWER_TEXT), tool, this.#usage, null);
   }
 
-  #plan(maxTokens: unknown): Plan {
+  #plan(maxTokens: unknown, scripted: MockAnswer | null = null): Plan {
+    if (scripted !== null) {
+      const tool = scripted.toolCall ?? null;
+      const text = scripted.text ?? (tool ? null : DEFAULT_ANSWER_TEXT);
+      const cut = typeof maxTokens === "number" && maxTokens < TRUNCATE_BELOW_MAX_TOKENS
+        ? Math.max(1, Math.floor(maxTokens))
+        : null;
+      return buildPlan(cut === null ? text : text ?? "", tool, this.#usage, cut);
+    }
     if (typeof maxTokens !== "number" || !(maxTokens < TRUNCATE_BELOW_MAX_TOKENS)) {
       return this.#fullPlan;
     }
@@ -1053,7 +1089,10 @@ class MockUpstreamServer implements MockUpstream {
       model,
       created: Math.floor(Date.now() / 1000),
       body,
-      plan: this.#plan(gen.maxOutputTokens),
+      plan: this.#plan(
+        gen.maxOutputTokens,
+        this.#script?.({ protocol: "gemini", path, body }) ?? null,
+      ),
     };
     if (route === "gemini_stream") {
       return {
@@ -1140,7 +1179,20 @@ class MockUpstreamServer implements MockUpstream {
       model: typeof body.model === "string" ? body.model : DEFAULT_MODEL,
       created: Math.floor(Date.now() / 1000),
       body,
-      plan: this.#planFor(body, route, maxTokens),
+      plan: this.#planFor(
+        body,
+        route,
+        maxTokens,
+        this.#script?.({
+          protocol: route === "chat"
+            ? "openai_chat"
+            : route === "messages"
+            ? "anthropic"
+            : "openai_responses",
+          path,
+          body,
+        }) ?? null,
+      ),
     };
     const stream = body.stream === true;
     const headers = this.#baseHeaders(family, n, stream);
