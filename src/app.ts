@@ -12,6 +12,7 @@ import type { Config } from "./config/schema.ts";
 import { identifyCaller } from "./http/auth.ts";
 import { errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
+import { withOriginGuard } from "./http/origin_guard.ts";
 import {
   type ChatEndpoint,
   chatEndpoint,
@@ -271,8 +272,19 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     return app.fetch(req);
   };
 
-  return {
+  // Web pages and rebound domains are refused before any route (docs/security.md).
+  const guarded = withOriginGuard(
+    {
+      bindHost: config.host_port.slice(0, config.host_port.lastIndexOf(":")),
+      allowedHosts: config.allowed_hosts,
+      allowedOrigins: config.allowed_origins,
+    },
     fetch,
+    errorResponse,
+  );
+
+  return {
+    fetch: guarded,
     config,
     metrics,
     targets,
