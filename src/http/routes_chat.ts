@@ -14,7 +14,7 @@ import type { ExactCacheLayer } from "../layers/exact_cache.ts";
 import type { Caller } from "./auth.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError } from "./errors.ts";
-import { encodeAnswer } from "./respond.ts";
+import { encodeAnswer, settleBody } from "./respond.ts";
 import { validateChatRequest } from "./validate.ts";
 
 /** What the chat handlers need from the composition root. */
@@ -100,6 +100,8 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       };
       try {
         answer = await deps.pipeline.run(req, ctx);
+        // A broken success becomes a 502 here, before any byte is sent.
+        answer = await settleBody(answer, { protocol, stream, body });
       } catch (e) {
         deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
         throw e;
