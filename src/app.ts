@@ -137,6 +137,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     pipeline,
     metrics,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
     recorder,
     exact,
   };
@@ -168,13 +169,20 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     targets,
     modelAliases: config.model_aliases,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
+    upstreamTimeoutMs: config.l3_timeout_secs * 1000,
     version: VERSION,
     health,
   };
 
   const app = new Hono<GatewayEnv>();
   const authenticate = (headers: Headers) => {
-    const caller = identifyCaller(headers, config.gateway_api_key, config.tenant_header);
+    const caller = identifyCaller(
+      headers,
+      config.gateway_api_key,
+      config.tenant_header,
+      config.admin_api_key,
+    );
     if (!caller.authorized) {
       throw new GatewayError(
         401,

@@ -23,6 +23,8 @@ export interface Caller {
   clientCredential: { header: "authorization" | "x-api-key"; value: string } | null;
   /** The cache partition of this caller. */
   tenant: string;
+  /** Whether the caller sees every tenant in the stats (`admin_api_key`, or a keyless gateway). */
+  admin: boolean;
 }
 
 const tagCache = new Map<string, string>();
@@ -41,25 +43,39 @@ export function secretTag(secret: string): string {
   return tag;
 }
 
+const BEARER = /^Bearer\s+(\S.*)$/i;
+
 /**
- * Checks the gateway key (`Authorization: Bearer`, `x-api-key`) and works out the
- * tenant: the `tenant_header` value when configured, else the gateway key that
- * authenticated the call, else a hash of the client's own credential.
+ * Checks the gateway key (`Authorization: Bearer <key>` or `x-api-key: <key>`;
+ * a bare `Authorization: <key>` is not a documented form and is refused) and
+ * works out the tenant: the `tenant_header` value when configured, else the
+ * gateway key that authenticated the call, else `anonymous`; a forwarded
+ * client credential (pass-through auth) always adds its own partition, so a
+ * request never gets an answer bought with another caller's credential.
  */
 export function identifyCaller(
   headers: Headers,
   gatewayKey: string,
   tenantHeader: string,
+  adminKey = "",
 ): Caller {
   const authorization = headers.get("authorization");
-  const bearer = authorization?.replace(/^Bearer\s+/i, "") ?? null;
+  const bearer = authorization === null ? null : BEARER.exec(authorization)?.[1] ?? null;
   const xApiKey = headers.get("x-api-key");
-  let authorized = gatewayKey === "";
+  let authorized = gatewayKey === "" && adminKey === "";
+  let admin = authorized && !tenantHeader;
   let clientCredential: Caller["clientCredential"] = null;
-  if (gatewayKey !== "") {
-    const bearerOk = bearer !== null && secretEquals(bearer, gatewayKey);
-    const xOk = xApiKey !== null && secretEquals(xApiKey, gatewayKey);
+  const matches = (v: string | null) =>
+    v !== null &&
+    ((gatewayKey !== "" && secretEquals(v, gatewayKey)) ||
+      (adminKey !== "" && secretEquals(v, adminKey)));
+  if (gatewayKey !== "" || adminKey !== "") {
+    const bearerOk = matches(bearer);
+    const xOk = matches(xApiKey);
     authorized = bearerOk || xOk;
+    admin = adminKey !== "" &&
+      ((bearer !== null && secretEquals(bearer, adminKey)) ||
+        (xApiKey !== null && secretEquals(xApiKey, adminKey)));
     // The header that did not carry the gateway key may carry the client's own credential.
     if (bearerOk && xApiKey !== null && !xOk) {
       clientCredential = { header: "x-api-key", value: xApiKey };
@@ -73,12 +89,10 @@ export function identifyCaller(
     clientCredential = { header: "x-api-key", value: xApiKey };
   }
   const named = tenantHeader ? headers.get(tenantHeader) : null;
-  const tenant = named
-    ? `h:${named}`
-    : gatewayKey
-    ? `k:${secretTag(gatewayKey)}`
-    : clientCredential
+  const base = named ? `h:${named}` : gatewayKey ? `k:${secretTag(gatewayKey)}` : "";
+  const credential = clientCredential
     ? `c:${secretTag(clientCredential.value.replace(/^Bearer\s+/i, ""))}`
-    : "anonymous";
-  return { authorized, clientCredential, tenant };
+    : "";
+  const tenant = base && credential ? `${base}/${credential}` : base || credential || "anonymous";
+  return { authorized, clientCredential, tenant, admin };
 }

@@ -22,6 +22,8 @@ export interface ChatDeps {
   pipeline: Pipeline;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** Most milliseconds a client may take to send its body. */
+  readTimeoutMs?: number;
   /** Counts each request into the stats and the request log. */
   recorder?: Recorder;
   /** The exact cache, for answering a repeat of known bytes before parsing them. */
@@ -68,7 +70,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       tenant: caller.tenant,
       clientCredential: caller.clientCredential,
     };
-    const raw = await readBodyLimited(request, deps.maxBodyBytes);
+    const raw = await readBodyLimited(request, deps.maxBodyBytes, deps.readTimeoutMs);
     // A repeat of bytes the exact cache has seen and answered: no parse at all.
     const early = await deps.exact?.hitForRawBytes(protocol, raw, request.headers, ctx.tenant);
     let req: ChatRequest;

@@ -68,6 +68,7 @@ export class Recorder {
         latencyMs: performance.now() - ctx.startedAt,
         provider: "",
         stream: req.stream ?? false,
+        tenant: ctx.tenant,
       },
       null,
       ctx.requestId,
@@ -86,6 +87,7 @@ export class Recorder {
       latencyMs,
       provider: "",
       stream: req.stream,
+      tenant: ctx.tenant,
     };
   }
 
