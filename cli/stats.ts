@@ -189,7 +189,9 @@ export async function runStats(args: string[], io: CliIO): Promise<number> {
   if (values.usage) return usageCommand(io, config, values.window ?? "24h", values.json === true);
   const url = (values.url ?? gatewayUrl(config)).replace(/\/+$/, "");
   const headers: Record<string, string> = {};
-  if (config.gateway_api_key) headers.authorization = `Bearer ${config.gateway_api_key}`;
+  // The admin key sees every tenant; the gateway key only its own.
+  const key = config.admin_api_key || config.gateway_api_key;
+  if (key) headers.authorization = `Bearer ${key}`;
   let res: Response;
   try {
     res = await fetch(`${url}/api/v1/stats`, { headers, signal: AbortSignal.timeout(5000) });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { secureDataDir } from "../src/config/data_dir.ts";
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { splitHostPort } from "../src/server.ts";
@@ -51,7 +52,8 @@ Examples:
 /** How long a detached start may take before it counts as failed. */
 const START_TIMEOUT_MS = 30_000;
 /** The shell line that sends the child's output to the log file (appending). */
-const REDIRECT = 'exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
+// umask 077: the log (and anything the gateway creates) is private to the user.
+const REDIRECT = 'umask 077; exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
 
 /**
  * Whether this process is a `deno compile` binary (not `deno run`): its
@@ -190,7 +192,10 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, configProblem, "red"));
     return EXIT.failure;
   }
-  await Deno.mkdir(config.data_dir, { recursive: true, mode: 0o700 });
+  // Prompts, answers and logs live here: the user's alone (0700, files 0600).
+  for (const w of secureDataDir(config.data_dir)) {
+    io.err(style(io, `isartor: warning: ${w}`, "yellow"));
+  }
   const files = gatewayFiles(config.data_dir);
 
   const instance = await findInstance(files.pid);

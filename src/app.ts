@@ -12,6 +12,7 @@ import type { Config } from "./config/schema.ts";
 import { identifyCaller } from "./http/auth.ts";
 import { errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
+import { withOriginGuard } from "./http/origin_guard.ts";
 import {
   type ChatEndpoint,
   chatEndpoint,
@@ -152,6 +153,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     pipeline,
     metrics,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
     recorder,
     exact,
     tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
@@ -184,6 +186,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     targets,
     modelAliases: config.model_aliases,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
+    upstreamTimeoutMs: config.l3_timeout_secs * 1000,
     version: VERSION,
     health,
     recorder,
@@ -196,6 +200,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       config.gateway_api_key,
       config.tenant_header,
       queryKey,
+      config.admin_api_key,
     );
     if (!caller.authorized) {
       throw new GatewayError(
@@ -410,8 +415,19 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     return app.fetch(req);
   };
 
-  return {
+  // Web pages and rebound domains are refused before any route (docs/security.md).
+  const guarded = withOriginGuard(
+    {
+      bindHost: config.host_port.slice(0, config.host_port.lastIndexOf(":")),
+      allowedHosts: config.allowed_hosts,
+      allowedOrigins: config.allowed_origins,
+    },
     fetch,
+    (err, path, method, headers) => errorResponse(err, path, headers, method),
+  );
+
+  return {
+    fetch: guarded,
     config,
     metrics,
     targets,

@@ -40,6 +40,15 @@ export interface Recording {
   createdAt: number;
 }
 
+/**
+ * Receives the recording of an answer, or null with, when the answer failed,
+ * what identical waiting requests should get instead (src/layers/flight.ts).
+ */
+export type RecordDone = (
+  rec: Recording | null,
+  failure?: { kind: "error"; error: unknown } | { kind: "answer"; answer: Answer },
+) => void;
+
 /** Stop reasons of answers worth replaying; refusals and paused turns are not. */
 const CACHEABLE_STOPS: ReadonlySet<StopReason> = new Set([
   "end_turn",
@@ -50,14 +59,16 @@ const CACHEABLE_STOPS: ReadonlySet<StopReason> = new Set([
 
 /**
  * Whether events form a complete answer that may be cached: some content and
- * a terminal stop event with a replayable reason.
+ * a terminal stop event with a replayable reason that the provider sent as a
+ * finished one (never null, missing, unknown or `"error"`).
  */
 export function isCompleteAnswer(events: readonly AnswerEvent[]): boolean {
   const last = events.findLast((e) => e.type === "stop");
   const content = events.some((e) =>
     e.type === "text" || e.type === "tool_call" || e.type === "reasoning"
   );
-  return content && last?.type === "stop" && CACHEABLE_STOPS.has(last.reason);
+  return content && last?.type === "stop" && CACHEABLE_STOPS.has(last.reason) &&
+    last.unfinished !== true;
 }
 
 /** Whether a client request asked OpenAI for the usage chunk. */
@@ -286,13 +297,15 @@ export function decodeRecording(bytes: Uint8Array): Recording | null {
 export function recordAnswer(
   answer: Answer,
   req: ChatRequest,
-  done: (rec: Recording | null) => void,
+  done: RecordDone,
   now: () => number = Date.now,
 ): Answer {
   // Only what the provider answered is recorded: an answer a cache served
   // (an L1b similarity match) must never become an exact hit for this request.
   if (answer.status !== 200 || answer.layer !== "l3") {
-    done(null);
+    // A provider's error answer (read whole) is what identical requests would get too.
+    const shareable = answer.layer === "l3" && answer.status >= 400 && answer.body.kind === "json";
+    done(null, shareable ? { kind: "answer", answer } : undefined);
     return answer;
   }
   const body = answer.body;
@@ -319,14 +332,14 @@ export function recordAnswer(
 export async function answerAndRecord(
   next: () => Promise<Answer>,
   req: ChatRequest,
-  done: (rec: Recording | null) => void,
+  done: RecordDone,
   now: () => number = Date.now,
 ): Promise<Answer> {
   let answer: Answer;
   try {
     answer = await next();
   } catch (e) {
-    done(null);
+    done(null, { kind: "error", error: e });
     throw e;
   }
   return recordAnswer(answer, req, done, now);

@@ -51,6 +51,16 @@ export const ConfigSchema = z.object({
   tenant_header: z.string().default(""),
   data_dir: z.string().default("~/.isartor"),
   max_request_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+  // --- Security (src/http/origin_guard.ts, docs/security.md) ---
+  /** Web page origins allowed to call the gateway (CORS), e.g. "http://localhost:3000". */
+  allowed_origins: z.array(z.string()).default([]),
+  /** Host names accepted besides the bind address and loopback names. */
+  allowed_hosts: z.array(z.string()).default([]),
+  /** A key that sees every tenant's stats; it also passes the gateway key check. */
+  admin_api_key: z.string().default(""),
+  /** Most seconds a client may take to send its request body. */
+  request_read_timeout_secs: z.number().positive().default(30),
+  // --- end security ---
 
   llm_provider: providerName.default("openai"),
   external_llm_url: z.string().default(""),
@@ -149,6 +159,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   l3_timeout_secs: "set it to a positive number of seconds, e.g. 120",
   l3_max_retries: "set it to a whole number from 0 to 10",
   key_cooldown_secs: "set it to a number of seconds, e.g. 60",
+  allowed_origins: 'write it as an array of origins, e.g. ["http://localhost:3000"]',
+  allowed_hosts: 'write it as an array of host names, e.g. ["mybox.local"]',
+  request_read_timeout_secs: "set it to a positive number of seconds, e.g. 30",
   max_request_body_bytes: "set it to a positive number of bytes, e.g. 33554432 (32 MiB)",
   model_aliases: 'write it as a table of strings, e.g. [model_aliases] fast = "gpt-4o-mini"',
   provider_keys: 'write it as an array of tables, e.g. [[provider_keys]] key = "sk-..."',

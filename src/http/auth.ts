@@ -24,6 +24,8 @@ export interface Caller {
   clientCredential: { header: ClientCredentialHeader; value: string } | null;
   /** The cache partition of this caller. */
   tenant: string;
+  /** Whether the caller sees every tenant in the stats (`admin_api_key`, or a keyless gateway). */
+  admin: boolean;
 }
 
 const tagCache = new Map<string, string>();
@@ -42,30 +44,31 @@ export function secretTag(secret: string): string {
   return tag;
 }
 
+const BEARER = /^Bearer\s+(\S.*)$/i;
+
 /**
- * Checks the gateway key (`Authorization: Bearer`, `x-api-key`, and Gemini's
- * `x-goog-api-key` or `?key=`) and works out the tenant: the `tenant_header`
- * value when configured, else the gateway key that authenticated the call,
- * else a hash of the client's own credential.
- *
- * The client's own credential is the first of those that is present and is
- * not the gateway key (Gemini CLI sends an empty `x-goog-api-key` when it has
- * no key: empty values count as absent).
+ * Checks the gateway key (`Authorization: Bearer <key>`, `x-api-key`, and
+ * Gemini's `x-goog-api-key` or `?key=`; a bare `Authorization: <key>` is not
+ * a documented form and is refused) and works out the tenant: the
+ * `tenant_header` value when configured, else the gateway key that
+ * authenticated the call, else `anonymous`; a forwarded client credential
+ * (pass-through auth) always adds its own partition, so a request never gets
+ * an answer bought with another caller's credential. Empty values count as
+ * absent (Gemini CLI sends an empty `x-goog-api-key` when it has no key).
  */
 export function identifyCaller(
   headers: Headers,
   gatewayKey: string,
   tenantHeader: string,
   queryKey: string | null = null,
+  adminKey = "",
 ): Caller {
   const authorization = headers.get("authorization") || null;
-  const candidates: { header: ClientCredentialHeader; value: string; secret: string }[] = [];
+  const bearer = authorization === null ? null : BEARER.exec(authorization)?.[1] ?? null;
+  // Each place a key may come in: the secret to compare, and the credential to forward.
+  const candidates: { header: ClientCredentialHeader; value: string; secret: string | null }[] = [];
   if (authorization) {
-    candidates.push({
-      header: "authorization",
-      value: authorization,
-      secret: authorization.replace(/^Bearer\s+/i, ""),
-    });
+    candidates.push({ header: "authorization", value: authorization, secret: bearer });
   }
   for (
     const [header, value] of [
@@ -76,19 +79,23 @@ export function identifyCaller(
   ) {
     if (value) candidates.push({ header, value, secret: value });
   }
-  let authorized = gatewayKey === "";
+  const keyed = gatewayKey !== "" || adminKey !== "";
+  let authorized = !keyed;
+  let admin = !keyed && !tenantHeader;
   let clientCredential: Caller["clientCredential"] = null;
   for (const c of candidates) {
-    if (gatewayKey !== "" && secretEquals(c.secret, gatewayKey)) authorized = true;
-    else if (!clientCredential) clientCredential = { header: c.header, value: c.value };
+    const isGateway = c.secret !== null && gatewayKey !== "" && secretEquals(c.secret, gatewayKey);
+    const isAdmin = c.secret !== null && adminKey !== "" && secretEquals(c.secret, adminKey);
+    if (isGateway || isAdmin) {
+      authorized = true;
+      if (isAdmin) admin = true;
+    } else if (!clientCredential) clientCredential = { header: c.header, value: c.value };
   }
   const named = tenantHeader ? headers.get(tenantHeader) : null;
-  const tenant = named
-    ? `h:${named}`
-    : gatewayKey
-    ? `k:${secretTag(gatewayKey)}`
-    : clientCredential
+  const base = named ? `h:${named}` : gatewayKey ? `k:${secretTag(gatewayKey)}` : "";
+  const credential = clientCredential
     ? `c:${secretTag(clientCredential.value.replace(/^Bearer\s+/i, ""))}`
-    : "anonymous";
-  return { authorized, clientCredential, tenant };
+    : "";
+  const tenant = base && credential ? `${base}/${credential}` : base || credential || "anonymous";
+  return { authorized, clientCredential, tenant, admin };
 }

@@ -16,7 +16,7 @@ import type { ExactCacheLayer } from "../layers/exact_cache.ts";
 import type { Caller } from "./auth.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError } from "./errors.ts";
-import { encodeAnswer } from "./respond.ts";
+import { encodeAnswer, settleBody } from "./respond.ts";
 import { validateChatRequest } from "./validate.ts";
 
 /** What the chat handlers need from the composition root. */
@@ -24,6 +24,8 @@ export interface ChatDeps {
   pipeline: Pipeline;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** Most milliseconds a client may take to send its body. */
+  readTimeoutMs?: number;
   /** Counts each request into the stats and the request log. */
   recorder?: Recorder;
   /** The exact cache, for answering a repeat of known bytes before parsing them. */
@@ -93,7 +95,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     const url = { query: query || undefined, model: route?.model, stream: route?.stream };
     const trace = deps.tracing?.start(protocol, request.headers, requestId, caller.tenant);
     if (trace) ctx.trace = trace;
-    const raw = await readBodyLimited(request, deps.maxBodyBytes);
+    const raw = await readBodyLimited(request, deps.maxBodyBytes, deps.readTimeoutMs);
     // A repeat of bytes the exact cache has seen and answered: no parse at all.
     const early = await deps.exact?.hitForRawBytes(
       protocol,
@@ -139,6 +141,8 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       };
       try {
         answer = await deps.pipeline.run(req, ctx);
+        // A broken success becomes a 502 here, before any byte is sent.
+        answer = await settleBody(answer, { protocol, stream: req.stream, body });
       } catch (e) {
         deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500, e);
         throw e;

@@ -27,6 +27,10 @@ export interface MiscDeps {
   targets: Target[];
   modelAliases: Record<string, string>;
   maxBodyBytes: number;
+  /** Most milliseconds a client may take to send its body. */
+  readTimeoutMs?: number;
+  /** The per-attempt upstream timeout (`l3_timeout_secs`), also for token counting. */
+  upstreamTimeoutMs?: number;
   version: string;
   health: () => Record<string, unknown>;
   /** Counts `/api/chat` requests into the stats, as the chat routes do. */
@@ -104,7 +108,7 @@ export function estimateTokens(body: Record<string, unknown>): number {
 /** `POST /v1/messages/count_tokens`: the provider's count when it is Anthropic, else an estimate. */
 export function countTokensHandler(deps: MiscDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes, deps.readTimeoutMs);
     const body = parseJsonObject(raw);
     validateChatRequest("anthropic", body);
     const ctx = requestContext(c);
@@ -118,6 +122,24 @@ export function countTokensHandler(deps: MiscDeps) {
       };
       const beta = c.req.header("anthropic-beta");
       if (beta) headers["anthropic-beta"] = beta;
+      const timeoutMs = deps.upstreamTimeoutMs ?? 120_000;
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const failed = (e: Error): never => {
+        if (deadline.aborted && !c.req.raw.signal.aborted) {
+          throw new GatewayError(
+            504,
+            "upstream_timeout",
+            `${primary.name} did not count the tokens within l3_timeout_secs (${
+              timeoutMs / 1000
+            }s); fix: raise l3_timeout_secs or check the provider's status`,
+          );
+        }
+        throw new GatewayError(
+          502,
+          "upstream_unreachable",
+          `cannot reach ${primary.name}: ${e.message}`,
+        );
+      };
       // The client's query (Claude Code's `?beta=true`) goes along, as for messages.
       const q = c.req.url.indexOf("?");
       const query = q < 0 ? "" : c.req.url.slice(q);
@@ -125,18 +147,13 @@ export function countTokensHandler(deps: MiscDeps) {
         method: "POST",
         headers,
         body: raw,
-        signal: c.req.raw.signal,
-      }).catch((e) => {
-        throw new GatewayError(
-          502,
-          "upstream_unreachable",
-          `cannot reach ${primary.name}: ${e.message}`,
-        );
-      });
+        signal: AbortSignal.any([c.req.raw.signal, deadline]),
+      }).catch(failed);
+      const bytes = await res.arrayBuffer().catch(failed);
       const out = relayHeaders(res.headers);
       out["content-type"] = "application/json";
       out["x-isartor-layer"] = "l3";
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+      return new Response(bytes, { status: res.status, headers: out });
     }
     const headers = { "x-isartor-estimated": "true", "x-isartor-layer": "local" };
     return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
@@ -146,7 +163,7 @@ export function countTokensHandler(deps: MiscDeps) {
 /** `POST /api/chat`: the native API, `{prompt}` in, `{response}` out. */
 export function nativeChatHandler(deps: MiscDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes, deps.readTimeoutMs);
     const input = parseJsonObject(raw);
     const prompt = input.prompt;
     if (typeof prompt !== "string" || prompt.trim() === "") {

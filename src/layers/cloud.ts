@@ -102,6 +102,23 @@ class AttemptTimeout extends Error {
   override name = "AttemptTimeout";
 }
 
+/** A 2xx answer whose JSON body is broken (cut short, or not JSON at all). */
+class BrokenBody extends Error {
+  override name = "BrokenBody";
+}
+
+const textDecoder = new TextDecoder();
+
+/** Whether a body parses as JSON: a success answer cut short must never pass as one. */
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(textDecoder.decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Copies the headers worth relaying. */
 export function relayHeaders(from: ReplyHeaders): ResponseHeaders {
   const out: ResponseHeaders = {};
@@ -248,12 +265,18 @@ export class CloudLayer implements Layer {
         }
         continue;
       }
-      // A network error or a timeout: no byte reached the client yet, so retry.
-      const kind = outcome instanceof AttemptTimeout ? "timeout" : "network";
+      // A network error, a timeout or a broken body: no byte reached the client yet, so retry.
+      const kind = outcome instanceof AttemptTimeout
+        ? "timeout"
+        : outcome instanceof BrokenBody
+        ? "broken_body"
+        : "network";
       this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: kind });
       last = {
         answer: null,
-        error: kind === "timeout"
+        error: kind === "broken_body"
+          ? new GatewayError(502, "upstream_error", `${target.name} ${outcome.message}`)
+          : kind === "timeout"
           ? new GatewayError(
             504,
             "upstream_timeout",
@@ -307,6 +330,11 @@ export class CloudLayer implements Layer {
         return { status: res.status, headers: res.headers, body: { kind: "sse", stream } };
       }
       const bytes = await res.bytes();
+      if (res.status >= 200 && res.status < 300 && !isJson(bytes)) {
+        return new BrokenBody(
+          `answered HTTP ${res.status} with a body that is not valid JSON (${bytes.byteLength} bytes, cut short?)`,
+        );
+      }
       return { status: res.status, headers: res.headers, body: { kind: "json", bytes } };
     } catch (e) {
       if (req.signal.aborted) throw clientGone();

@@ -12,9 +12,8 @@
 
 import { cacheBypassReason, exactKey } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
-import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
-import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
-import { clientGone } from "./cloud.ts";
+import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
+import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
 import { type RawFacts, RawKeyMemo } from "../cache/raw_fingerprint.ts";
 import type { WireProtocol } from "../protocol/events.ts";
@@ -99,7 +98,7 @@ export class ExactCacheLayer implements Layer {
     bypassed: 0,
     coalesced: 0,
   };
-  #flights = new SingleFlight<Recording>();
+  #flights = new AnswerFlights();
   #memo = new RawKeyMemo();
 
   constructor(
@@ -204,32 +203,37 @@ export class ExactCacheLayer implements Layer {
       urlFacts(req),
     );
     const id = key.join("\u0000");
+    let settle: Settle | null = null;
     if (directives.read) {
       const rec = await this.cache.get(key);
       // A recording that cannot be re-encoded without loss serves only its own mode.
       if (rec && canReplay(rec, req)) return this.#hit(rec, digest);
-      const pending = this.#flights.pending(id);
-      if (pending) {
-        this.counters.coalesced++;
-        const shared = await waitUnlessAborted(pending, req.signal);
-        if (req.signal.aborted) throw clientGone();
-        if (shared && canReplay(shared, req)) return this.#hit(shared, digest);
-        // The leader failed: this request tries on its own.
-        return next();
-      }
+      // An identical request in flight: take its answer or its error; else lead.
+      const joined = await joinFlight(
+        this.#flights,
+        id,
+        req,
+        (r) => this.#hit(r, digest),
+        () => this.counters.coalesced++,
+        next,
+      );
+      if ("answer" in joined) return joined.answer;
+      settle = joined.settle;
     }
     this.counters.misses++;
     this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "miss" });
-    if (!directives.write) return next();
-
-    const settle = this.#flights.lead(id);
-    const done = (rec: Recording | null) => {
+    if (!directives.write) {
+      settle?.({ kind: "none" });
+      return next();
+    }
+    settle ??= this.#flights.lead(id);
+    const done: RecordDone = (rec, failure) => {
       if (rec) {
         this.counters.stores++;
         // Writing never delays the client: the store is awaited in the background.
         this.cache.set(key, rec).catch(() => {});
       }
-      settle?.(rec);
+      settle?.(flightOutcome(rec, failure));
     };
     return await answerAndRecord(next, req, done);
   }

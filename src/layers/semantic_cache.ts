@@ -26,9 +26,8 @@
 
 import { cacheBypassReason } from "../cache/cache_key.ts";
 import type { ByteStore } from "../cache/byte_store.ts";
-import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
-import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
-import { clientGone } from "./cloud.ts";
+import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
+import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
 import type { Embedder } from "../embed/embedder.ts";
 import type { WireProtocol } from "../protocol/events.ts";
@@ -109,7 +108,7 @@ export class SemanticCacheLayer implements Layer {
   /** Recordings of the entries (memory LRU in front of the store). */
   readonly answers: RecordingCache;
   readonly #embedderId: string;
-  #flights = new SingleFlight<Recording>();
+  #flights = new AnswerFlights();
   #now: () => number;
   #embedFailing = false;
   #lastStoreWarning = 0;
@@ -194,6 +193,7 @@ export class SemanticCacheLayer implements Layer {
     const features = gateFeatures(text);
     const flight = `${partitionId(ref)}\u0000${text}`;
     if (!this.#rebuilt) await this.#waitForRebuild();
+    let settle: Settle | null = null;
     if (directives.read) {
       const found = this.index.lookup(ref, vector, this.options.threshold, features);
       for (const reason of found.rejections) this.metrics.semanticRejections.inc({ reason });
@@ -205,22 +205,27 @@ export class SemanticCacheLayer implements Layer {
       } else if (found.rejectedBy) {
         this.counters.gate_rejections++;
       }
-      const pending = this.#flights.pending(flight);
-      if (pending) {
-        this.counters.coalesced++;
-        const shared = await waitUnlessAborted(pending, req.signal);
-        if (req.signal.aborted) throw clientGone();
-        return shared && canReplay(shared, req) ? this.#hit(shared, 1) : next();
-      }
+      const joined = await joinFlight(
+        this.#flights,
+        flight,
+        req,
+        (r) => this.#hit(r, 1),
+        () => this.counters.coalesced++,
+        next,
+      );
+      if ("answer" in joined) return joined.answer;
+      settle = joined.settle;
     }
     this.counters.misses++;
     this.metrics.cacheLookups.inc({ layer: "l1b", outcome: "miss" });
-    if (!directives.write) return next();
-
-    const settle = this.#flights.lead(flight);
-    const done = (rec: Recording | null) => {
+    if (!directives.write) {
+      settle?.({ kind: "none" });
+      return next();
+    }
+    settle ??= this.#flights.lead(flight);
+    const done: RecordDone = (rec, failure) => {
       if (rec) this.#remember(ref, text, features, vector, rec);
-      settle?.(rec);
+      settle?.(flightOutcome(rec, failure));
     };
     return await answerAndRecord(next, req, done, this.#now);
   }

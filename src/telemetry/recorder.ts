@@ -87,6 +87,7 @@ export class Recorder {
         latencyMs: performance.now() - ctx.startedAt,
         provider: "",
         stream: req.stream ?? false,
+        tenant: ctx.tenant,
       },
       null,
       ctx,
@@ -105,6 +106,7 @@ export class Recorder {
       latencyMs,
       provider: "",
       stream: req.stream,
+      tenant: ctx.tenant,
     };
   }
 

@@ -232,6 +232,7 @@ Deno.test("surface: health, metrics and models answer", async () => {
     assert.equal(health.layers.l3, "on");
     await (await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: "hi" }] }),
     })).body?.cancel();
     assert.equal((mock.requests[0].body as { model: string }).model, "mock-model", "alias applied");
@@ -243,8 +244,11 @@ Deno.test("surface: health, metrics and models answer", async () => {
     const models = await (await fetch(`${gw.url}/v1/models`)).json();
     assert.ok(models.data.some((m: { id: string }) => m.id === "mock-model"));
     assert.ok(models.data.some((m: { id: string }) => m.id === "fast"));
-    const native =
-      await (await fetch(`${gw.url}/api/chat`, { method: "POST", body: '{"prompt":"hi"}' })).json();
+    const native = await (await fetch(`${gw.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"prompt":"hi"}',
+    })).json();
     assert.equal(native.response, "Hello! This is a canned answer from the mock upstream.");
     assert.equal(native.layer, "l3");
   } finally {

@@ -86,12 +86,14 @@ Deno.test("bundle: dist/isartor.js runs offline and serves", async () => {
     try {
       const res = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
       });
       assert.equal(res.status, 200);
       await res.body?.cancel();
       const again = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
       });
       await again.body?.cancel();

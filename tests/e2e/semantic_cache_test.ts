@@ -73,6 +73,7 @@ Deno.test("l1b: a paraphrase is answered from the first question's recording", a
   const native = async (prompt: string) => {
     const res = await fetch(`${t.gw.url}/api/chat`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ prompt, model: MODEL }),
     });
     return { body: await res.json(), similarity: res.headers.get("x-isartor-similarity") };
