@@ -57,6 +57,10 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
+  enable_monitoring: "Export OpenTelemetry traces (OTLP over HTTP); OTEL_* variables apply",
+  otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
+  otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
+  mcp_session_idle_secs: "Seconds an MCP session at /mcp may stay idle before it expires",
 };
 
 /** Section titles, shown before the first key of each section. */
@@ -67,6 +71,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   l3_timeout_secs: "Cloud calls (L3)",
   cache_mode: "Caches (L1a exact, L1b semantic)",
   log_requests: "Telemetry",
+  mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
 };
 
 /** Keys written live (uncommented): safe, and the ones people change first. */

@@ -11,7 +11,7 @@ import type { Config } from "../src/config/schema.ts";
 import { splitHostPort } from "../src/server.ts";
 import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
-import { gatewayPermissionFlags } from "./permissions.ts";
+import { gatewayPermissionFlags, otelEnvironment } from "./permissions.ts";
 import { progressRenderer } from "./models.ts";
 import { configuredBackend } from "../src/embed/build.ts";
 import { ensureModel, type ModelEnv } from "../src/embed/models.ts";
@@ -229,6 +229,8 @@ async function runForeground(
   const [cmd, ...cmdArgs] = serveCommand(config);
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
+    env: otelEnvironment(config, Deno.env.toObject()),
+    clearEnv: true,
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",
@@ -282,7 +284,8 @@ async function runDetached(
   } catch { /* no log yet */ }
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", REDIRECT, ...serveCommand(config)],
-    env: { ISARTOR_LOG_FILE: files.log },
+    env: { ...otelEnvironment(config, Deno.env.toObject()), ISARTOR_LOG_FILE: files.log },
+    clearEnv: true,
     stdin: "piped",
     stdout: "null",
     stderr: "null",

@@ -19,6 +19,7 @@ import {
   type GatewayEnv,
 } from "./http/routes_chat.ts";
 import { statsHandler } from "./http/routes_admin.ts";
+import { isWebSocketUpgrade, plainGetError, wsResponsesHandler } from "./http/ws_responses.ts";
 import {
   geminiActionHandler,
   geminiModelHandler,
@@ -54,7 +55,9 @@ import { resolveModel } from "./layers/cloud_body.ts";
 import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
+import { Tracing } from "./telemetry/tracing.ts";
 import { VERSION } from "./version.ts";
+import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
 import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
 
@@ -65,6 +68,8 @@ export interface Gateway {
   config: Config;
   metrics: Metrics;
   targets: Target[];
+  /** Ends the long-lived MCP sessions and their streams, so a graceful shutdown does not wait on them. */
+  closeSessions?(): Promise<void>;
   /** Releases backends (caches, stores). */
   close(): Promise<void>;
 }
@@ -149,6 +154,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     recorder,
     exact,
+    tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
   };
   const health = () => ({
     status: "ok",
@@ -180,6 +186,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     maxBodyBytes: config.max_request_body_bytes,
     version: VERSION,
     health,
+    recorder,
   };
 
   const app = new Hono<GatewayEnv>();
@@ -203,6 +210,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const queryKey = (url: string) =>
     url.includes("key=") ? new URL(url).searchParams.get("key") : null;
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // A short status at the root (HEAD too): clients and load balancers probe it.
+  app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
   // The page and its files hold no data: served before the key check (the page asks for the key).
   app.use("/dashboard*", async (c, next) => {
     const page = dashboardResponse(c.req.path, c.req.method);
@@ -218,6 +227,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   for (const prefix of ["/v1", ""]) {
     app.post(`${prefix}/chat/completions`, chatHandler("openai_chat", chatDeps));
     app.post(`${prefix}/responses`, chatHandler("openai_responses", chatDeps));
+    app.get(`${prefix}/responses`, (c) => {
+      throw plainGetError(c.req.path);
+    });
     app.post(`${prefix}/messages`, chatHandler("anthropic", chatDeps));
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
     const models = modelsHandler(miscDeps);
@@ -253,11 +265,53 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.delete("/api/v1/cache", cacheDeleteHandler(cacheDeps));
   app.post("/api/v1/cache/lookup", cacheLookupHandler(cacheDeps));
   app.post("/api/v1/cache/store", cacheStoreHandler(cacheDeps));
+  // MCP over Streamable HTTP; its tools call this gateway's own routes (src/mcp/).
+  const mcp = new McpHttpEndpoint({
+    gatewayFetch: (req) => fetch(req),
+    version: VERSION,
+    idleMs: config.mcp_session_idle_secs * 1000,
+    maxBodyBytes: config.max_request_body_bytes,
+    tenantHeader: config.tenant_header,
+    anyOrigin: config.gateway_api_key !== "",
+  });
+  for (const path of ["/mcp", "/mcp/"]) {
+    app.all(path, (c) => mcp.handle(c.req.raw, c.get("caller").tenant));
+  }
   app.get("/metrics", () =>
     new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
     }));
 
+  /**
+   * Every request the gateway refuses itself (auth, validation, size, no route)
+   * is counted like an answered one: metrics, stats, the request log, and
+   * `X-Isartor-Layer: gateway` on the response.
+   */
+  const refused = (
+    status: number,
+    body: Record<string, unknown>,
+    path: string,
+    headers: Headers,
+    extra: Record<string, string> = {},
+    err?: unknown,
+  ): Response => {
+    const protocol = protocolOfPath(path);
+    const requestId = crypto.randomUUID();
+    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
+    if (!recorder.counted(err)) {
+      recorder.failed({ protocol, headers }, {
+        requestId,
+        startedAt: performance.now(),
+        tenant: "",
+        clientCredential: null,
+      }, status);
+    }
+    return jsonResponse(status, body, {
+      ...extra,
+      "x-isartor-layer": "gateway",
+      "x-isartor-request-id": requestId,
+    });
+  };
   app.notFound((c) => {
     const path = c.req.path;
     const known = /\/(chat\/completions|responses|messages(\/count_tokens)?|models|api\/chat)$/
@@ -268,13 +322,17 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         path.endsWith("models") ? "GET" : "POST"
       }`
       : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1beta/models/{model}:generateContent, /v1/models or /api/chat`;
-    return jsonResponse(status, errorEnvelope(protocolOfPath(path), status, message));
+    return refused(
+      status,
+      errorEnvelope(protocolOfPath(path), status, message),
+      path,
+      c.req.raw.headers,
+    );
   });
-  const errorResponse = (err: Error, path: string, method: string): Response => {
+  const errorResponse = (err: Error, path: string, headers: Headers, method: string): Response => {
     const protocol = protocolOfPath(path);
     if (err instanceof GatewayError) {
-      metrics.requests.inc({ route: protocol, layer: "gateway", status: String(err.status) });
-      return jsonResponse(
+      return refused(
         err.status,
         err.openAIFields
           ? errorEnvelope(
@@ -285,17 +343,23 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
             err.openAIFields.param,
           )
           : errorEnvelope(protocol, err.status, err.message, err.type),
+        path,
+        headers,
         { ...err.headers },
+        err,
       );
     }
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: "500" });
     console.error(`[isartor] internal error on ${method} ${path}:`, err);
-    return jsonResponse(
+    return refused(
       500,
       errorEnvelope(protocol, 500, `internal gateway error: ${err.message}`),
+      path,
+      headers,
+      {},
+      err,
     );
   };
-  app.onError((err, c) => errorResponse(err, c.req.path, c.req.method));
+  app.onError((err, c) => errorResponse(err, c.req.path, c.req.raw.headers, c.req.method));
 
   // The hot path: POST to a chat route skips the router (about a tenth of the
   // gateway's own CPU per request); everything else goes through Hono.
@@ -305,7 +369,25 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     hot.set(`${prefix}/responses`, chatEndpoint("openai_responses", chatDeps));
     hot.set(`${prefix}/messages`, chatEndpoint("anthropic", chatDeps));
   }
+  // Responses over WebSocket: each message is served as a POST by this gateway.
+  const upgradeResponses = wsResponsesHandler((r) => fetch(r));
   const fetch = async (req: Request): Promise<Response> => {
+    if (isWebSocketUpgrade(req)) {
+      const path = new URL(req.url).pathname;
+      if (path === "/v1/responses" || path === "/responses") {
+        try {
+          authenticate(req.headers);
+          return upgradeResponses(req);
+        } catch (e) {
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "GET",
+          );
+        }
+      }
+    }
     if (req.method === "POST") {
       const url = req.url;
       const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -316,7 +398,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         try {
           return await endpoint(req, authenticate(req.headers), crypto.randomUUID());
         } catch (e) {
-          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "POST");
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "POST",
+          );
         }
       }
     }
@@ -328,7 +415,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     config,
     metrics,
     targets,
+    closeSessions: () => mcp.close(),
     close: async () => {
+      await mcp.close();
       cloud.close();
       await recorder.close();
       await semantic?.close();

@@ -45,6 +45,7 @@ export const IGNORED_FIELDS: Readonly<Record<WireProtocol, readonly string[]>> =
     "prompt_cache_key",
     "prompt_cache_retention",
     "background", // delivery mode
+    "client_metadata", // the client's session, thread and turn ids (Codex), never read by the model
   ],
   anthropic: [
     "stream",
@@ -97,6 +98,29 @@ function stripCacheControl(body: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/**
+ * Fields of a Responses input item that name the item or its session, not its
+ * meaning: `id` (a fresh id per item per session; Codex mints them) and Codex's
+ * `internal_chat_message_metadata_passthrough` (turn id, creation time, and a
+ * classification of the content, which is itself in the key). Two exceptions
+ * keep `id`, because there the id *is* the content: an `item_reference`, and a
+ * `reasoning` item without `encrypted_content` (the provider looks it up).
+ */
+function withoutItemIdentity(item: unknown): unknown {
+  if (!isObject(item)) return item;
+  const hasId = "id" in item;
+  const hasMeta = "internal_chat_message_metadata_passthrough" in item;
+  if (!hasId && !hasMeta) return item;
+  const {
+    id,
+    internal_chat_message_metadata_passthrough: _meta,
+    ...rest
+  } = item;
+  const idIsContent = item.type === "item_reference" ||
+    (item.type === "reasoning" && typeof item.encrypted_content !== "string");
+  return hasId && idIsContent ? { ...rest, id } : rest;
+}
+
 /** The material hashed into the key: everything that can change the answer. */
 export function keyMaterial(
   protocol: WireProtocol,
@@ -111,6 +135,9 @@ export function keyMaterial(
     if (k !== "model" && !ignored.includes(k)) kept[k] = body[k];
   }
   kept = stripCacheControl(kept);
+  if (protocol === "openai_responses" && Array.isArray(kept.input)) {
+    kept.input = kept.input.map(withoutItemIdentity);
+  }
   const keyed: Record<string, string> = {};
   for (const h of KEYED_HEADERS) {
     const v = headers.get(h);

@@ -117,7 +117,18 @@ export const ConfigSchema = z.object({
   ).default({}),
   /** Append one line per request (no prompts, no keys) to `<data_dir>/requests.jsonl`. */
   log_requests: z.boolean().default(true),
+  /** Export OpenTelemetry traces (OTLP over HTTP, Deno's built-in exporter). */
+  enable_monitoring: z.boolean().default(false),
+  /** The OTLP/HTTP endpoint, e.g. "http://127.0.0.1:4318"; "" leaves it to OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otel_exporter_endpoint: z.string().default(""),
+  /** Put the last user turn into the root span (off: spans never hold prompt text). */
+  otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
+
+  // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
+  /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
+  mcp_session_idle_secs: z.number().positive().default(3600),
+  // --- end MCP ---
 });
 
 /** The validated configuration, every key present. */
@@ -161,4 +172,8 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   timeout_seconds: "set it to a positive number of seconds, e.g. 10",
   models_dir: 'set it to a folder path, or "" for <data_dir>/models',
   embedding_threads: "set it to a whole number from 0 (automatic) to 16",
+  enable_monitoring: "set it to true or false",
+  otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
+  otel_capture_content: "set it to true or false",
+  mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
 };

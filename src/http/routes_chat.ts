@@ -10,6 +10,8 @@ import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ChatRequest, RequestContext, ResponseHeaders } from "../pipeline/types.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { Recorder } from "../telemetry/recorder.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
+import { lastUserTurn } from "../semantic/last_turn.ts";
 import type { ExactCacheLayer } from "../layers/exact_cache.ts";
 import type { Caller } from "./auth.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
@@ -26,6 +28,8 @@ export interface ChatDeps {
   recorder?: Recorder;
   /** The exact cache, for answering a repeat of known bytes before parsing them. */
   exact?: ExactCacheLayer | null;
+  /** Traces, when monitoring is on. */
+  tracing?: Tracing | null;
 }
 
 /** Hono variables set by the auth middleware. */
@@ -87,6 +91,8 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     };
     const query = route?.query ?? queryOf(request.url);
     const url = { query: query || undefined, model: route?.model, stream: route?.stream };
+    const trace = deps.tracing?.start(protocol, request.headers, requestId, caller.tenant);
+    if (trace) ctx.trace = trace;
     const raw = await readBodyLimited(request, deps.maxBodyBytes);
     // A repeat of bytes the exact cache has seen and answered: no parse at all.
     const early = await deps.exact?.hitForRawBytes(
@@ -112,9 +118,15 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
         query,
       };
       answer = early.answer;
+      // Answered before parsing: its span marks the layer (the lookup took microseconds).
+      trace?.layer("l1a_exact_cache").answered(answer.status);
     } else {
       const body = parseJsonObject(raw);
       const checked = validateChatRequest(protocol, body);
+      if (trace?.captureContent) {
+        const turn = lastUserTurn(protocol, body);
+        if (turn.ok) trace.content(turn.value.text);
+      }
       req = {
         protocol,
         body,
@@ -128,7 +140,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       try {
         answer = await deps.pipeline.run(req, ctx);
       } catch (e) {
-        deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+        deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500, e);
         throw e;
       }
     }

@@ -17,6 +17,7 @@ import { GatewayError, upstreamErrorMessage } from "./errors.ts";
 import { encodeAnswer, jsonResponse } from "./respond.ts";
 import { type GatewayEnv, requestContext } from "./routes_chat.ts";
 import { validateChatRequest } from "./validate.ts";
+import type { Recorder } from "../telemetry/recorder.ts";
 
 const MODELS_TIMEOUT_MS = 5000;
 
@@ -28,6 +29,8 @@ export interface MiscDeps {
   maxBodyBytes: number;
   version: string;
   health: () => Record<string, unknown>;
+  /** Counts `/api/chat` requests into the stats, as the chat routes do. */
+  recorder?: Recorder;
 }
 
 function localModelIds(deps: MiscDeps): string[] {
@@ -168,7 +171,14 @@ export function nativeChatHandler(deps: MiscDeps) {
       signal: c.req.raw.signal,
     };
     const ctx = requestContext(c);
-    const answer = await deps.pipeline.run(req, ctx);
+    let answer;
+    try {
+      answer = await deps.pipeline.run(req, ctx);
+    } catch (e) {
+      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+      throw e;
+    }
+    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
     const headers = {
       "x-isartor-layer": answer.layer,
       "x-isartor-request-id": ctx.requestId,

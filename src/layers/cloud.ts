@@ -111,6 +111,12 @@ export function relayHeaders(from: ReplyHeaders): ResponseHeaders {
   return out;
 }
 
+/** Whether the client asked for a cached answer or none (`Cache-Control: only-if-cached`). */
+export function onlyIfCached(headers: Headers): boolean {
+  const cc = headers.get("cache-control");
+  return cc !== null && /(^|,)\s*only-if-cached\s*(,|$)/i.test(cc);
+}
+
 /** The cloud layer. It always answers: with the provider's answer or with an error. */
 export class CloudLayer implements Layer {
   readonly name = "l3" as const;
@@ -132,6 +138,14 @@ export class CloudLayer implements Layer {
   }
 
   async handle(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
+    if (onlyIfCached(req.headers)) {
+      // RFC 9111 §5.2.1.7: a cache that cannot answer says 504, and nothing goes upstream.
+      throw new GatewayError(
+        504,
+        "not_cached",
+        "no cached answer (the request said Cache-Control: only-if-cached); fix: drop only-if-cached to let the provider answer",
+      );
+    }
     if (this.options.offline) {
       throw new GatewayError(
         503,
@@ -179,7 +193,18 @@ export class CloudLayer implements Layer {
           target.position === 0 ? ctx.clientCredential : null,
         ),
       };
+      const span = ctx.trace?.attempt(target.name, target.model, target.position, attempt);
+      // Traced: the provider sees our attempt span as its parent.
+      if (span) headers.traceparent = span.traceparent;
       const outcome = await this.#attempt(url, headers, body, req);
+      span?.end(
+        outcome instanceof Error
+          ? (outcome instanceof AttemptTimeout ? "timeout" : "network")
+          : outcome.status < 300
+          ? "ok"
+          : String(outcome.status),
+        outcome instanceof Error ? undefined : outcome.status,
+      );
       if (!(outcome instanceof Error)) {
         const status = outcome.status;
         const answer: Answer = {

@@ -91,6 +91,7 @@ export interface ExactCacheCounters {
 /** The exact-cache layer. */
 export class ExactCacheLayer implements Layer {
   readonly name = "l1a" as const;
+  readonly spanName = "l1a_exact_cache";
   readonly counters: ExactCacheCounters = {
     hits: 0,
     misses: 0,

@@ -6,8 +6,13 @@
  *   only inside the partition that hashes everything else (tenant, provider,
  *   model, system prompt, tools, parameters, earlier turns): see
  *   `src/semantic/partition.ts`.
- * - After the cosine test, lexical gates (numbers, negations and opposites,
- *   identifiers, quoted strings, paths, URLs, names) must agree.
+ * - The embedder only ranks: a candidate above the threshold is a hit only if
+ *   the lexical gates agree (numbers, negations and opposites, identifiers,
+ *   quoted strings, paths, URLs, names) and every other difference between
+ *   the two last turns is benign (src/semantic/benign_diff.ts: filler,
+ *   function words, inflections, WordNet synonyms; the shared words in one
+ *   order). Each rejected candidate counts in
+ *   `isartor_semantic_rejections_total{reason}`.
  * - No lookup when the last turn carries tool results or images, when the
  *   request forbids caching, or when the embedder fails (the request passes on).
  * - A hit replays the matched recording exactly as L1a replays its own, with
@@ -30,6 +35,7 @@ import type { WireProtocol } from "../protocol/events.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import { gateFeatures } from "../semantic/lexical_gates.ts";
 import { lastUserTurn } from "../semantic/last_turn.ts";
+import { loadSynonyms } from "../semantic/synonyms.ts";
 import { partitionDigest, partitionId, type PartitionRef } from "../semantic/partition.ts";
 import {
   ANSWER_PREFIX,
@@ -71,7 +77,7 @@ export interface SemanticCacheCounters {
   stores: number;
   bypassed: number;
   coalesced: number;
-  /** Lookups whose closest candidate above the threshold a lexical gate rejected. */
+  /** Lookups whose closest candidate above the threshold a gate or the benign check rejected. */
   gate_rejections: number;
   embed_errors: number;
 }
@@ -89,6 +95,7 @@ const REBUILD_WAIT_MS = 1000;
 /** The semantic-cache layer. */
 export class SemanticCacheLayer implements Layer {
   readonly name = "l1b" as const;
+  readonly spanName = "l1b_semantic_cache";
   readonly counters: SemanticCacheCounters = {
     hits: 0,
     misses: 0,
@@ -116,6 +123,8 @@ export class SemanticCacheLayer implements Layer {
     readonly metrics: Metrics,
   ) {
     this.#now = options.now ?? Date.now;
+    // The WordNet table (about 15 MiB, 0.1 s to parse) loads once, now, not in the first request.
+    loadSynonyms();
     this.#embedderId = `${embedder.name}:${embedder.model}`;
     this.index = new SemanticIndex({
       dims: embedder.dims,
@@ -144,7 +153,7 @@ export class SemanticCacheLayer implements Layer {
   /** One line for `/health` and `isartor check`. */
   describe(): string {
     const e = this.embedder;
-    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}; ${this.answers.stats().backend})`;
+    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}, benign differences only; ${this.answers.stats().backend})`;
   }
 
   /** Whether this request may use the cache at all; the reason when not. */
@@ -187,6 +196,7 @@ export class SemanticCacheLayer implements Layer {
     if (!this.#rebuilt) await this.#waitForRebuild();
     if (directives.read) {
       const found = this.index.lookup(ref, vector, this.options.threshold, features);
+      for (const reason of found.rejections) this.metrics.semanticRejections.inc({ reason });
       if (found.match) {
         const rec = await this.answers.get(answerKey(ref, found.match.entry.id));
         if (rec && canReplay(rec, req)) return this.#hit(rec, found.match.similarity);

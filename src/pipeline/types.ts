@@ -40,6 +40,25 @@ export interface ChatRequest {
   query?: string;
 }
 
+/** The span of one layer (src/telemetry/tracing.ts): ended when it passes or answers. */
+export interface LayerSpan {
+  passed(): void;
+  answered(status: number): void;
+  failed(error: unknown): void;
+}
+
+/** One upstream attempt's span, and the `traceparent` that names it upstream. */
+export interface AttemptSpan {
+  traceparent: string;
+  end(outcome: string, status?: number): void;
+}
+
+/** A request's trace, when monitoring is on (src/telemetry/tracing.ts). */
+export interface RequestTracer {
+  layer(name: string): LayerSpan;
+  attempt(provider: string, model: string, position: number, attempt: number): AttemptSpan;
+}
+
 /** Per-request facts every layer may use. */
 export interface RequestContext {
   /** Our own id for this request (also in `X-Isartor-Request-Id`). */
@@ -53,6 +72,8 @@ export interface RequestContext {
    * forwarded upstream when no provider key is configured (pass-through auth).
    */
   clientCredential: { header: ClientCredentialHeader; value: string } | null;
+  /** The request's trace; absent when monitoring is off. */
+  trace?: RequestTracer;
 }
 
 /** The body of an answer, in the protocol named by `Answer.protocol`. */
@@ -95,5 +116,7 @@ export type Next = () => Promise<Answer>;
  */
 export interface Layer {
   readonly name: LayerName;
+  /** The name of this layer's span in traces; a layer without one traces itself (L3). */
+  readonly spanName?: string;
   handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer>;
 }

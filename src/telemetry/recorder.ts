@@ -17,6 +17,7 @@ import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
 import { Timeline } from "./timeline.ts";
+import { RequestTrace } from "./tracing.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
 /** The stats file name inside the data directory. */
@@ -24,6 +25,9 @@ export const STATS_FILE = "stats.json";
 
 /** Counts requests into the stats and the request log. */
 export class Recorder {
+  /** Errors already counted, so the edge that answers them does not count them twice. */
+  readonly #countedErrors = new WeakSet<object>();
+
   constructor(
     readonly stats: Stats,
     readonly log: RequestLog | null,
@@ -44,24 +48,34 @@ export class Recorder {
     if (similarity !== undefined) base.similarity = Number(similarity);
     const body = answer.body;
     if (body.kind === "recording") {
-      this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.recording.events), ctx);
     } else if (body.kind === "events") {
-      this.#finish(base, usageOfEvents(body.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.events), ctx);
     } else if (body.kind === "json") {
-      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx.requestId);
+      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx);
     } else {
-      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx.requestId));
+      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx));
       return { ...answer, body: { kind: "sse", stream } };
     }
     return answer;
   }
 
-  /** Records a request the gateway answered with an error of its own. */
+  /** Whether `error` was already counted by {@linkcode failed}. */
+  counted(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#countedErrors.has(error);
+  }
+
+  /**
+   * Records a request the gateway answered with an error of its own. Pass the
+   * error when it travels on to another handler, which then does not count it again.
+   */
   failed(
     req: { protocol: string; model?: string; stream?: boolean; headers: Headers },
     ctx: RequestContext,
     status: number,
+    error?: unknown,
   ): void {
+    if (typeof error === "object" && error !== null) this.#countedErrors.add(error);
     this.#finish(
       {
         time: Date.now() - (performance.now() - ctx.startedAt),
@@ -75,7 +89,7 @@ export class Recorder {
         stream: req.stream ?? false,
       },
       null,
-      ctx.requestId,
+      ctx,
     );
   }
 
@@ -94,7 +108,7 @@ export class Recorder {
     };
   }
 
-  #finish(r: RequestRecord, usage: Partial<Usage> | null, requestId: string): void {
+  #finish(r: RequestRecord, usage: Partial<Usage> | null, ctx: RequestContext): void {
     if (usage) {
       r.inputTokens = usage.inputTokens;
       r.outputTokens = usage.outputTokens;
@@ -102,7 +116,8 @@ export class Recorder {
     }
     this.stats.record(r);
     this.timeline?.record(r);
-    this.log?.append(r, requestId);
+    this.log?.append(r, ctx.requestId);
+    if (ctx.trace instanceof RequestTrace) ctx.trace.finish(r);
   }
 
   /** Writes the stats and the request log a last time. */

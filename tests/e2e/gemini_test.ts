@@ -464,3 +464,40 @@ Deno.test("gemini: a Gemini client through an Anthropic provider, streaming", as
     await mock.close();
   }
 });
+
+Deno.test("gemini: the semantic cache splits off the last user turn, within the model's partition", async () => {
+  const mock = await startMockUpstream();
+  const gw = await startGateway({
+    llm_provider: "gemini",
+    external_llm_url: `${mock.url}/v1beta`,
+    cache_mode: "semantic",
+    cache_backend: "memory",
+    embedding_backend: "none",
+    similarity_threshold: 0.8,
+  });
+  try {
+    const ask = async (model: string, text: string) => {
+      const res = await fetch(`${gw.url}/v1beta/models/${model}:generateContent`, {
+        method: "POST",
+        body: JSON.stringify({
+          systemInstruction: { parts: [{ text: "Be terse." }] },
+          contents: [{ role: "user", parts: [{ text }] }],
+          generationConfig: { temperature: 0 },
+        }),
+      });
+      await res.arrayBuffer();
+      return res.headers.get("x-isartor-layer");
+    };
+    assert.equal(await ask("gemini-2.5-flash", "How do I reset my password?"), "l3");
+    assert.equal(await ask("gemini-2.5-flash", "how can i reset my password?"), "l1b");
+    assert.equal(
+      await ask("gemini-2.5-pro", "how can i reset my password?"),
+      "l3",
+      "another model",
+    );
+    assert.equal(mock.requests.length, 2);
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});

@@ -59,6 +59,15 @@ export interface MockUpstreamOptions {
    * Defaults to {@linkcode DEFAULT_ANSWER_TEXT}.
    */
   answer?: { text?: string; toolCall?: MockToolCall };
+  /**
+   * Chooses the answer per request (an agent's turn: a tool call first, text once the tool
+   * result is back); `null` or `undefined` falls back to `answer`. Usage is `usage`'s.
+   * `route` is `"chat"`, `"messages"` or `"responses"`.
+   */
+  answerFor?: (
+    body: Record<string, unknown>,
+    route: string,
+  ) => { text?: string; toolCall?: MockToolCall } | null | undefined;
   /** Token usage reported in answers. Defaults to {@linkcode DEFAULT_USAGE}. */
   usage?: { input: number; output: number };
   /** Record received requests in `requests` (default `true`; disable for long benchmarks). */
@@ -858,8 +867,10 @@ class MockUpstreamServer implements MockUpstream {
   #script: ((request: ScriptedRequest) => MockAnswer | null) | null;
   #fullPlan: Plan;
   #truncatedPlans = new Map<number, Plan>();
+  #answerFor: MockUpstreamOptions["answerFor"];
 
   constructor(opts: MockUpstreamOptions) {
+    this.#answerFor = opts.answerFor;
     this.#record = opts.record ?? true;
     this.#tool = opts.answer?.toolCall ?? null;
     this.#text = opts.answer?.text ?? (this.#tool ? null : DEFAULT_ANSWER_TEXT);
@@ -921,6 +932,19 @@ class MockUpstreamServer implements MockUpstream {
     const waiters = this.#abortWaiters;
     this.#abortWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** The plan of `answerFor` when it chooses one for this request, else the scripted or canned one. */
+  #planFor(
+    body: Record<string, unknown>,
+    route: Route,
+    maxTokens: unknown,
+    scripted: MockAnswer | null,
+  ): Plan {
+    const chosen = this.#answerFor?.(body, route);
+    if (!chosen) return this.#plan(maxTokens, scripted);
+    const tool = chosen.toolCall ?? null;
+    return buildPlan(chosen.text ?? (tool ? null : DEFAULT_ANSWER_TEXT), tool, this.#usage, null);
   }
 
   #plan(maxTokens: unknown, scripted: MockAnswer | null = null): Plan {
@@ -1155,7 +1179,9 @@ class MockUpstreamServer implements MockUpstream {
       model: typeof body.model === "string" ? body.model : DEFAULT_MODEL,
       created: Math.floor(Date.now() / 1000),
       body,
-      plan: this.#plan(
+      plan: this.#planFor(
+        body,
+        route,
         maxTokens,
         this.#script?.({
           protocol: route === "chat"

@@ -97,8 +97,6 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
     const key of [
       "enable_slm_router",
       "enable_context_optimizer",
-      "enable_monitoring",
-      "otel_exporter_endpoint",
       "enable_request_logs",
       "usage_window_hours",
       "provider_health_check_interval_secs",
@@ -135,7 +133,7 @@ Deno.test("compat: a feature that is not built yet refuses to start when turned 
   const msg = refusal({}, { ISARTOR__ENABLE_SLM_ROUTER: "true" });
   assert.match(msg, /enable_slm_router = true \(from environment ISARTOR__ENABLE_SLM_ROUTER\)/);
   assert.match(msg, /L2 router is not built yet; fix: remove enable_slm_router/);
-  assert.match(refusal({}, { ISARTOR__ENABLE_MONITORING: "true" }), /OpenTelemetry/);
+  assert.match(refusal({}, { ISARTOR__ENABLE_REQUEST_LOGS: "true" }), /body logging/);
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {
