@@ -121,26 +121,41 @@ export function countTokensHandler(deps: MiscDeps) {
       // The client's query (Claude Code's `?beta=true`) goes along, as for messages.
       const q = c.req.url.indexOf("?");
       const query = q < 0 ? "" : c.req.url.slice(q);
-      const res = await fetch(endpointUrl(primary, "count_tokens") + query, {
-        method: "POST",
+      return forwardCountTokens(
+        primary,
+        endpointUrl(primary, "count_tokens") + query,
         headers,
-        body: raw,
-        signal: c.req.raw.signal,
-      }).catch((e) => {
-        throw new GatewayError(
-          502,
-          "upstream_unreachable",
-          `cannot reach ${primary.name}: ${e.message}`,
-        );
-      });
-      const out = relayHeaders(res.headers);
-      out["content-type"] = "application/json";
-      out["x-isartor-layer"] = "l3";
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+        raw,
+        c.req.raw.signal,
+      );
     }
     const headers = { "x-isartor-estimated": "true", "x-isartor-layer": "local" };
     return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
   };
+}
+
+/**
+ * Forwards a token count to the primary provider and relays its answer
+ * (Anthropic's `count_tokens`, Gemini's `countTokens`).
+ */
+export async function forwardCountTokens(
+  primary: Target,
+  url: string,
+  headers: Record<string, string>,
+  raw: Uint8Array<ArrayBuffer>,
+  signal: AbortSignal,
+): Promise<Response> {
+  const res = await fetch(url, { method: "POST", headers, body: raw, signal }).catch((e) => {
+    throw new GatewayError(
+      502,
+      "upstream_unreachable",
+      `cannot reach ${primary.name}: ${e.message}`,
+    );
+  });
+  const out = relayHeaders(res.headers);
+  out["content-type"] = "application/json";
+  out["x-isartor-layer"] = "l3";
+  return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
 }
 
 /** `POST /api/chat`: the native API, `{prompt}` in, `{response}` out. */
