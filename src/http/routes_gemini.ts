@@ -14,12 +14,11 @@
 import type { Context } from "hono";
 import { geminiJsonArrayStream } from "../protocol/gemini_encode.ts";
 import { authHeaders } from "../providers/targets.ts";
-import { relayHeaders } from "../layers/cloud.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError } from "./errors.ts";
 import { jsonResponse } from "./respond.ts";
 import { type ChatEndpoint, type GatewayEnv, requestContext } from "./routes_chat.ts";
-import type { MiscDeps } from "./routes_misc.ts";
+import { forwardCountTokens, type MiscDeps } from "./routes_misc.ts";
 
 const MODELS_TIMEOUT_MS = 5000;
 
@@ -73,32 +72,21 @@ async function countTokens(
   model: string,
   query: string,
 ): Promise<Response> {
-  const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+  const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes, deps.readTimeoutMs);
   const body = parseJsonObject(raw);
   const primary = deps.targets[0];
   if (primary.spec.protocol === "gemini") {
     const ctx = requestContext(c);
     const key = primary.keys.peek()?.key ?? null;
     const url = `${primary.baseUrl}/models/${model}:countTokens${query ? `?${query}` : ""}`;
-    const res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...authHeaders(primary, key, ctx.clientCredential),
-      },
-      body: raw,
-      signal: c.req.raw.signal,
-    }).catch((e) => {
-      throw new GatewayError(
-        502,
-        "upstream_unreachable",
-        `cannot reach ${primary.name}: ${e.message}`,
-      );
-    });
-    const out = relayHeaders(res.headers);
-    out["content-type"] = "application/json";
-    out["x-isartor-layer"] = "l3";
-    return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+    return forwardCountTokens(
+      primary,
+      url,
+      { "content-type": "application/json", ...authHeaders(primary, key, ctx.clientCredential) },
+      raw,
+      c.req.raw.signal,
+      deps.upstreamTimeoutMs,
+    );
   }
   return jsonResponse(200, { totalTokens: estimateTokens(body) }, {
     "x-isartor-estimated": "true",

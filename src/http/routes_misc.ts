@@ -122,42 +122,61 @@ export function countTokensHandler(deps: MiscDeps) {
       };
       const beta = c.req.header("anthropic-beta");
       if (beta) headers["anthropic-beta"] = beta;
-      const timeoutMs = deps.upstreamTimeoutMs ?? 120_000;
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const failed = (e: Error): never => {
-        if (deadline.aborted && !c.req.raw.signal.aborted) {
-          throw new GatewayError(
-            504,
-            "upstream_timeout",
-            `${primary.name} did not count the tokens within l3_timeout_secs (${
-              timeoutMs / 1000
-            }s); fix: raise l3_timeout_secs or check the provider's status`,
-          );
-        }
-        throw new GatewayError(
-          502,
-          "upstream_unreachable",
-          `cannot reach ${primary.name}: ${e.message}`,
-        );
-      };
       // The client's query (Claude Code's `?beta=true`) goes along, as for messages.
       const q = c.req.url.indexOf("?");
       const query = q < 0 ? "" : c.req.url.slice(q);
-      const res = await fetch(endpointUrl(primary, "count_tokens") + query, {
-        method: "POST",
+      return forwardCountTokens(
+        primary,
+        endpointUrl(primary, "count_tokens") + query,
         headers,
-        body: raw,
-        signal: AbortSignal.any([c.req.raw.signal, deadline]),
-      }).catch(failed);
-      const bytes = await res.arrayBuffer().catch(failed);
-      const out = relayHeaders(res.headers);
-      out["content-type"] = "application/json";
-      out["x-isartor-layer"] = "l3";
-      return new Response(bytes, { status: res.status, headers: out });
+        raw,
+        c.req.raw.signal,
+        deps.upstreamTimeoutMs,
+      );
     }
     const headers = { "x-isartor-estimated": "true", "x-isartor-layer": "local" };
     return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
   };
+}
+
+/**
+ * Forwards a token count to the primary provider and relays its answer
+ * (Anthropic's `count_tokens`, Gemini's `countTokens`).
+ */
+export async function forwardCountTokens(
+  primary: Target,
+  url: string,
+  headers: Record<string, string>,
+  raw: Uint8Array<ArrayBuffer>,
+  clientSignal: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<Response> {
+  // A provider that never answers must not hold the client forever: the same
+  // deadline as a chat call (l3_timeout_secs), covering the body too.
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const failed = (e: Error): never => {
+    if (deadline.aborted && !clientSignal.aborted) {
+      throw new GatewayError(
+        504,
+        "upstream_timeout",
+        `${primary.name} did not count the tokens within l3_timeout_secs (${
+          timeoutMs / 1000
+        }s); fix: raise l3_timeout_secs or check the provider's status`,
+      );
+    }
+    throw new GatewayError(
+      502,
+      "upstream_unreachable",
+      `cannot reach ${primary.name}: ${e.message}`,
+    );
+  };
+  const signal = AbortSignal.any([clientSignal, deadline]);
+  const res = await fetch(url, { method: "POST", headers, body: raw, signal }).catch(failed);
+  const bytes = await res.arrayBuffer().catch(failed);
+  const out = relayHeaders(res.headers);
+  out["content-type"] = "application/json";
+  out["x-isartor-layer"] = "l3";
+  return new Response(bytes, { status: res.status, headers: out });
 }
 
 /** `POST /api/chat`: the native API, `{prompt}` in, `{response}` out. */

@@ -12,7 +12,7 @@ interface Reply {
 }
 
 /** An upstream on 127.0.0.1 that answers each request with the reply the test set. */
-async function faultUpstream() {
+function faultUpstream() {
   let reply: Reply = { body: "{}" };
   let calls = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -45,7 +45,7 @@ async function faultUpstream() {
 }
 
 async function setup(provider: "openai_compatible" | "openai" | "anthropic" = "openai_compatible") {
-  const up = await faultUpstream();
+  const up = faultUpstream();
   const gw = await startGateway({
     llm_provider: provider,
     external_llm_url: `${up.url}/v1`,

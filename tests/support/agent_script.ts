@@ -236,7 +236,12 @@ export function shellToolLoop(opts: ShellToolLoopOptions = {}): ShellToolLoop {
     const result = trailingToolResult(req);
     if (result !== null) {
       steps.push({ protocol: req.protocol, step: "after_tool", result, tools: names });
-      return { text: `${AFTER_TOOL_PREFIX} ${result.trim().slice(0, 400)}` };
+      // Quote the expected output when it is there (clients wrap results in their own notes).
+      const expected = command.startsWith("echo ") ? command.slice(5) : null;
+      const quoted = expected !== null && result.includes(expected)
+        ? expected
+        : result.trim().slice(0, 400);
+      return { text: `${AFTER_TOOL_PREFIX} ${quoted}` };
     }
     const shell = findShell(tools);
     if (shell === null) {
