@@ -16,6 +16,12 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   host_port: "Address the gateway listens on (HOST:PORT); non-loopback needs gateway_api_key",
   gateway_api_key: "Key clients must send (Bearer or x-api-key); required to bind beyond loopback",
   tenant_header: "Request header naming the tenant (cache partition); empty: per client key",
+  allowed_origins:
+    "Web pages (origins) allowed to call the gateway; none by default (the dashboard is)",
+  allowed_hosts:
+    "Extra Host names accepted besides loopback and the bind address (DNS rebinding guard)",
+  admin_api_key: "Key that sees every tenant's stats and cache (admin API); empty: none",
+  request_read_timeout_secs: "Seconds a client may take to send its request body before 408",
   data_dir: "Where isartor keeps its data and stored credentials (0700)",
   max_request_body_bytes: "Largest request body accepted, in bytes",
   llm_provider: "Primary cloud provider (normally stored by `isartor set-key`)",

@@ -212,8 +212,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     return caller;
   };
   // Gemini clients may send their key as ?key=.
-  const queryKey = (url: string) =>
-    url.includes("key=") ? new URL(url).searchParams.get("key") : null;
+  // Only Gemini's routes take a key in the query (`?key=`); elsewhere `key` means
+  // something else (DELETE /api/v1/cache?key=DIGEST) and is never a credential.
+  const queryKey = (url: string, path: string) =>
+    url.includes("key=") && protocolOfPath(path) === "gemini"
+      ? new URL(url).searchParams.get("key")
+      : null;
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   // A short status at the root (HEAD too): clients and load balancers probe it.
   app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
@@ -224,7 +228,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     await next();
   });
   app.use("*", async (c, next) => {
-    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url)));
+    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url, c.req.path)));
     c.set("requestId", crypto.randomUUID());
     await next();
   });
@@ -277,7 +281,6 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     idleMs: config.mcp_session_idle_secs * 1000,
     maxBodyBytes: config.max_request_body_bytes,
     tenantHeader: config.tenant_header,
-    anyOrigin: config.gateway_api_key !== "",
   });
   for (const path of ["/mcp", "/mcp/"]) {
     app.all(path, (c) => mcp.handle(c.req.raw, c.get("caller").tenant));
@@ -299,6 +302,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     headers: Headers,
     extra: Record<string, string> = {},
     err?: unknown,
+    tenant = "",
   ): Response => {
     const protocol = protocolOfPath(path);
     const requestId = crypto.randomUUID();
@@ -307,7 +311,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       recorder.failed({ protocol, headers }, {
         requestId,
         startedAt: performance.now(),
-        tenant: "",
+        tenant,
         clientCredential: null,
       }, status);
     }
@@ -332,9 +336,19 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       errorEnvelope(protocolOfPath(path), status, message),
       path,
       c.req.raw.headers,
+      {},
+      undefined,
+      c.get("caller")?.tenant,
     );
   });
-  const errorResponse = (err: Error, path: string, headers: Headers, method: string): Response => {
+  /** The error response of a request; `tenant` once the caller is known (their stats count it). */
+  const errorResponse = (
+    err: Error,
+    path: string,
+    headers: Headers,
+    method: string,
+    tenant = "",
+  ): Response => {
     const protocol = protocolOfPath(path);
     if (err instanceof GatewayError) {
       return refused(
@@ -352,6 +366,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         headers,
         { ...err.headers },
         err,
+        tenant,
       );
     }
     console.error(`[isartor] internal error on ${method} ${path}:`, err);
@@ -362,9 +377,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       headers,
       {},
       err,
+      tenant,
     );
   };
-  app.onError((err, c) => errorResponse(err, c.req.path, c.req.raw.headers, c.req.method));
+  app.onError((err, c) =>
+    errorResponse(err, c.req.path, c.req.raw.headers, c.req.method, c.get("caller")?.tenant)
+  );
 
   // The hot path: POST to a chat route skips the router (about a tenth of the
   // gateway's own CPU per request); everything else goes through Hono.
@@ -400,14 +418,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       const path = q < 0 ? url.slice(start) : url.slice(start, q);
       const endpoint = hot.get(path);
       if (endpoint) {
+        let tenant = "";
         try {
-          return await endpoint(req, authenticate(req.headers), crypto.randomUUID());
+          const caller = authenticate(req.headers);
+          tenant = caller.tenant;
+          return await endpoint(req, caller, crypto.randomUUID());
         } catch (e) {
           return errorResponse(
             e instanceof Error ? e : new Error(String(e)),
             path,
             req.headers,
             "POST",
+            tenant,
           );
         }
       }

@@ -3,8 +3,8 @@
  * per session), sessions that expire after an idle time, each bound to the
  * tenant that opened it.
  *
- * The gateway's auth middleware runs before this (bearer key when
- * `gateway_api_key` is set). A session is a capability: a request that names
+ * The gateway's browser guard (Origin, Host, content type: origin_guard.ts)
+ * and auth middleware (bearer key when `gateway_api_key` is set) run before this. A session is a capability: a request that names
  * another tenant's session, an unknown one or an expired one gets `404`, and
  * the client initializes again (as the MCP spec asks of clients).
  *
@@ -29,12 +29,6 @@ export interface McpHttpOptions {
   maxBodyBytes: number;
   /** The configured tenant header, forwarded to the tools' calls. */
   tenantHeader: string;
-  /**
-   * Whether a browser page of any origin may call (true when a gateway key is
-   * required: a page cannot know it). Otherwise only loopback origins may,
-   * which stops DNS-rebinding pages from driving a keyless local gateway.
-   */
-  anyOrigin: boolean;
   /** The clock (tests move it). */
   now?: () => number;
   maxSessions?: number;
@@ -53,16 +47,6 @@ function rpcError(status: number, code: number, message: string): Response {
     JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }),
     { status, headers: { "content-type": "application/json" } },
   );
-}
-
-/** Whether an `Origin` names this machine. */
-export function loopbackOrigin(origin: string): boolean {
-  try {
-    const host = new URL(origin).hostname;
-    return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
-  } catch {
-    return false;
-  }
 }
 
 /** The headers of the opening request that the tools' gateway calls carry on. */
@@ -84,14 +68,6 @@ export class McpHttpEndpoint {
 
   /** Serves one request of an authenticated caller's `tenant`. */
   async handle(req: Request, tenant: string): Promise<Response> {
-    const origin = req.headers.get("origin");
-    if (origin !== null && !this.options.anyOrigin && !loopbackOrigin(origin)) {
-      return rpcError(
-        403,
-        -32000,
-        `origin ${origin} may not use this gateway's MCP server; fix: call it from a local page, or set gateway_api_key`,
-      );
-    }
     await this.#sweep();
     const id = req.headers.get("mcp-session-id");
     if (id !== null) {

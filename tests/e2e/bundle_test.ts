@@ -106,6 +106,7 @@ Deno.test("bundle: dist/isartor.js runs offline and serves", async () => {
       const ask = async (content: string) => {
         const r = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
           method: "POST",
+          headers: { "content-type": "application/json" },
           body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
         });
         await r.body?.cancel();

@@ -12,6 +12,8 @@ import {
 } from "../support/mock_upstream.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 
+const JSON_TYPE = { "content-type": "application/json" };
+
 const TOOL = { id: "call_ls_1", name: "run_shell_command", arguments: '{"command":"ls -la"}' };
 
 function genai(url: string, apiKey = "client-key") {
@@ -55,7 +57,11 @@ Deno.test("gemini: same protocol passes bytes, path, query and key through", asy
     // Streaming with alt=sse: the provider's events, unchanged.
     const sse = await fetch(
       `${gw.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
-      { method: "POST", headers: { "x-goog-api-key": "client-key" }, body },
+      {
+        method: "POST",
+        headers: { "x-goog-api-key": "client-key", "content-type": "application/json" },
+        body,
+      },
     );
     assert.match(sse.headers.get("content-type") ?? "", /event-stream/);
     const text = await sse.text();
@@ -66,7 +72,7 @@ Deno.test("gemini: same protocol passes bytes, path, query and key through", asy
     // Without alt=sse: one JSON array, element by element.
     const arr = await fetch(
       `${gw.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent`,
-      { method: "POST", body },
+      { method: "POST", headers: { "content-type": "application/json" }, body },
     );
     assert.match(arr.headers.get("content-type") ?? "", /application\/json/);
     const chunks = JSON.parse(await arr.text());
@@ -254,7 +260,11 @@ Deno.test("gemini: the exact cache keys the URL's model and replays SSE, JSON an
       generationConfig: { temperature: 0 },
     });
     const post = (model: string, method: string) =>
-      fetch(`${gw.url}/v1beta/models/${model}:${method}`, { method: "POST", body });
+      fetch(`${gw.url}/v1beta/models/${model}:${method}`, {
+        method: "POST",
+        headers: JSON_TYPE,
+        body,
+      });
     const first = await post("gemini-2.5-flash", "streamGenerateContent?alt=sse");
     const firstText = await first.text();
     assert.equal(first.headers.get("x-isartor-layer"), "l3");
@@ -295,7 +305,7 @@ Deno.test("gemini: a signed function call replays only as it was sent", async ()
   try {
     const body = JSON.stringify({ contents: [{ role: "user", parts: [{ text: "ls" }] }] });
     const post = (method: string) =>
-      fetch(`${gw.url}/v1beta/models/g:${method}`, { method: "POST", body });
+      fetch(`${gw.url}/v1beta/models/g:${method}`, { method: "POST", headers: JSON_TYPE, body });
     await (await post("streamGenerateContent?alt=sse")).text();
     const same = await post("streamGenerateContent?alt=sse");
     assert.equal(same.headers.get("x-isartor-layer"), "l1a");
@@ -323,13 +333,18 @@ Deno.test("gemini: auth by x-goog-api-key or ?key=, errors in Gemini's envelope"
   try {
     const ok = { contents: [{ parts: [{ text: "hi" }] }] };
     const url = `${gw.url}/v1beta/models/g:generateContent`;
-    const denied = await fetch(url, { method: "POST", body: JSON.stringify(ok) });
+    const denied = await fetch(url, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: JSON.stringify(ok),
+    });
     assert.equal(denied.status, 401);
     const err = await denied.json();
     assert.equal(err.error.status, "UNAUTHENTICATED");
     assert.equal(err.error.code, 401);
     const byQuery = await fetch(`${url}?key=gw-secret`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: JSON.stringify(ok),
     });
     assert.equal(byQuery.status, 200);
@@ -341,13 +356,18 @@ Deno.test("gemini: auth by x-goog-api-key or ?key=, errors in Gemini's envelope"
     assert.equal(byHeader.text, DEFAULT_ANSWER_TEXT);
     assert.equal(mock.requests.at(-1)?.headers["x-goog-api-key"], undefined, "no key leaks");
 
-    const bad = await fetch(`${url}?key=gw-secret`, { method: "POST", body: "{}" });
+    const bad = await fetch(`${url}?key=gw-secret`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: "{}",
+    });
     assert.equal(bad.status, 400);
     const badBody = await bad.json();
     assert.equal(badBody.error.status, "INVALID_ARGUMENT");
     assert.match(badBody.error.message, /contents is not specified/);
     const unknown = await fetch(`${gw.url}/v1beta/models/g:embedContent?key=gw-secret`, {
       method: "POST",
+      headers: JSON_TYPE,
       body: "{}",
     });
     assert.equal(unknown.status, 404);
@@ -479,6 +499,7 @@ Deno.test("gemini: the semantic cache splits off the last user turn, within the 
     const ask = async (model: string, text: string) => {
       const res = await fetch(`${gw.url}/v1beta/models/${model}:generateContent`, {
         method: "POST",
+        headers: JSON_TYPE,
         body: JSON.stringify({
           systemInstruction: { parts: [{ text: "Be terse." }] },
           contents: [{ role: "user", parts: [{ text }] }],

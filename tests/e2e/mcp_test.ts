@@ -198,13 +198,20 @@ Deno.test("mcp http: no key or a wrong key is refused before any session", async
       return true;
     });
   }
-  const res = await fetch(`${t.gw.url}/mcp`, { method: "POST", body: "{}" });
+  const res = await fetch(`${t.gw.url}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   assert.equal(res.status, 401);
   assert.match((await res.json()).error.message, /fix: send it as Authorization: Bearer/);
 });
 
-Deno.test("mcp http: a keyless gateway refuses pages from other origins", async () => {
-  await using t = await setup({ gateway_api_key: "" });
+Deno.test("mcp http: pages from origins outside allowed_origins are refused", async () => {
+  await using t = await setup({
+    gateway_api_key: "",
+    allowed_origins: ["http://localhost:5173"],
+  });
   const init = {
     jsonrpc: "2.0",
     id: 1,
@@ -227,7 +234,7 @@ Deno.test("mcp http: a keyless gateway refuses pages from other origins", async 
     });
   const evil = await post("http://evil.example:8080");
   assert.equal(evil.status, 403);
-  assert.match((await evil.json()).error.message, /set gateway_api_key/);
+  assert.match((await evil.json()).error.message, /allowed_origins/);
   const local = await post("http://localhost:5173");
   assert.equal(local.status, 200);
   await local.body?.cancel();

@@ -11,13 +11,18 @@ Deno.test("refused requests: counted as errors in stats, metrics and the request
     external_llm_url: `${mock.url}/v1`,
     external_llm_api_key: "sk-provider",
     gateway_api_key: "gw-key",
+    admin_api_key: "admin-key",
     max_request_body_bytes: 1000,
     data_dir: dataDir,
   });
   try {
     const auth = { authorization: "Bearer gw-key", "user-agent": "curl/8.5.0" };
     const post = (path: string, body: string, headers: Record<string, string> = auth) =>
-      fetch(`${gw.url}${path}`, { method: "POST", headers, body });
+      fetch(`${gw.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
     const refusals: [Promise<Response>, number][] = [
       [post("/v1/chat/completions", '{"model":"m","messages":[]}', {}), 401],
       [post("/v1/chat/completions", "{not json"), 400],
@@ -40,7 +45,11 @@ Deno.test("refused requests: counted as errors in stats, metrics and the request
     await ok.text();
     assert.equal(ok.status, 200);
 
-    const stats = await (await fetch(`${gw.url}/api/v1/stats`, { headers: auth })).json();
+    // The unauthenticated 401 belongs to no tenant: the admin sees it, the key's own view does not.
+    const admin = { authorization: "Bearer admin-key" };
+    const own = await (await fetch(`${gw.url}/api/v1/stats`, { headers: auth })).json();
+    assert.equal(own.totals.requests, 5);
+    const stats = await (await fetch(`${gw.url}/api/v1/stats`, { headers: admin })).json();
     assert.equal(stats.totals.requests, 6);
     assert.equal(stats.totals.errors, 5);
     assert.equal(stats.layers.gateway.errors, 5);

@@ -18,7 +18,6 @@ function endpoint(options: { idleMs?: number; maxSessions?: number } = {}) {
     idleMs: options.idleMs ?? 60_000,
     maxBodyBytes: 1 << 20,
     tenantHeader: "",
-    anyOrigin: false,
     now: () => now,
     maxSessions: options.maxSessions,
   });
