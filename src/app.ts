@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import type { Config } from "./config/schema.ts";
 import { identifyCaller } from "./http/auth.ts";
-import { errorEnvelope, GatewayError } from "./http/errors.ts";
+import { asGatewayError, errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
 import { withOriginGuard } from "./http/origin_guard.ts";
 import {
@@ -350,6 +350,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     tenant = "",
   ): Response => {
     const protocol = protocolOfPath(path);
+    err = asGatewayError(err);
     if (err instanceof GatewayError) {
       return refused(
         err.status,

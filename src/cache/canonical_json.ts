@@ -10,9 +10,12 @@
  * @module
  */
 
+import { checkDepth } from "../protocol/json_depth.ts";
+
 /**
  * Serializes a JSON value canonically. `undefined` members are dropped (as
- * JSON.stringify does); non-finite numbers are refused, since JSON has none.
+ * JSON.stringify does); non-finite numbers are refused, since JSON has none;
+ * nesting deeper than `MAX_JSON_DEPTH` throws `JsonTooDeepError` (a 400).
  *
  * @example
  * ```ts
@@ -21,11 +24,11 @@
  */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];
-  write(value, out);
+  write(value, out, 0);
   return out.join("");
 }
 
-function write(value: unknown, out: string[]): void {
+function write(value: unknown, out: string[], depth: number): void {
   switch (typeof value) {
     case "string":
       out.push(JSON.stringify(value));
@@ -43,12 +46,13 @@ function write(value: unknown, out: string[]): void {
         out.push("null");
         return;
       }
+      checkDepth(depth);
       if (Array.isArray(value)) {
         out.push("[");
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out.push(",");
           const v = value[i];
-          write(v === undefined ? null : v, out);
+          write(v === undefined ? null : v, out, depth + 1);
         }
         out.push("]");
         return;
@@ -64,7 +68,7 @@ function write(value: unknown, out: string[]): void {
         if (!first) out.push(",");
         first = false;
         out.push(JSON.stringify(k), ":");
-        write(v, out);
+        write(v, out, depth + 1);
       }
       out.push("}");
       return;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { assertJsonDepth } from "../protocol/json_depth.ts";
 import { GatewayError } from "./errors.ts";
 import { headerRecord } from "./header_record.ts";
 
@@ -89,8 +90,11 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
     );
   }
   let value: unknown;
+  const text = decoder.decode(bytes);
+  // Before parsing: every walk after it (validation, cache key, translation) recurses.
+  assertJsonDepth(text);
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(text);
   } catch (e) {
     throw new GatewayError(
       400,

@@ -5,6 +5,7 @@
  */
 
 import type { WireProtocol } from "../protocol/events.ts";
+import { JsonTooDeepError } from "../protocol/json_depth.ts";
 
 /** A gateway error: an HTTP status, a machine-readable type and a message that says what to fix. */
 export class GatewayError extends Error {
@@ -19,6 +20,17 @@ export class GatewayError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The gateway error an error stands for, when it is the caller's fault though
+ * raised below the HTTP layer (a body nested too deep is a 400); else the error itself.
+ */
+export function asGatewayError(err: Error): Error {
+  if (err instanceof JsonTooDeepError) {
+    return new GatewayError(400, "invalid_request_error", err.message);
+  }
+  return err;
 }
 
 const ANTHROPIC_TYPES: Record<number, string> = {

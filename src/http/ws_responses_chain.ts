@@ -15,6 +15,8 @@
  * @module
  */
 
+import { assertJsonDepth, JsonTooDeepError, MAX_JSON_DEPTH } from "../protocol/json_depth.ts";
+
 /** What the connection remembers of its last response. */
 export interface ChainedResponse {
   id: string;
@@ -74,8 +76,10 @@ function inputItems(input: unknown): unknown[] | null {
 export function wsStep(text: string, last: ChainedResponse | null): WsStep {
   let msg: unknown;
   try {
+    assertJsonDepth(text, MAX_JSON_DEPTH, "the message");
     msg = JSON.parse(text);
   } catch (e) {
+    if (e instanceof JsonTooDeepError) return invalid(e.message);
     return invalid(
       `the message is not valid JSON (${(e as Error).message}); fix: send one JSON event`,
     );

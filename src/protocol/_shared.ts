@@ -8,6 +8,7 @@
  */
 
 import type { AnswerEvent, StopReason, Usage } from "./events.ts";
+import { assertJsonDepth, MAX_JSON_DEPTH } from "./json_depth.ts";
 
 /** A parsed JSON object. */
 export type Json = Record<string, unknown>;
@@ -39,6 +40,7 @@ export function rec(v: unknown): Json {
 
 /** Parses a JSON object; anything else (invalid JSON, arrays, scalars) gives `{}`. */
 export function parseJsonObject(text: string): Json {
+  assertJsonDepth(text, MAX_JSON_DEPTH, "a tool call's arguments");
   try {
     const v: unknown = JSON.parse(text);
     return isRecord(v) ? v : {};
@@ -50,6 +52,7 @@ export function parseJsonObject(text: string): Json {
 /** Parses the `data` of an SSE event as a JSON object, throwing a descriptive error otherwise. */
 export function parseSseJson(data: string, protocol: string): Json {
   let v: unknown;
+  assertJsonDepth(data, MAX_JSON_DEPTH, `${protocol} stream data`);
   try {
     v = JSON.parse(data);
   } catch {

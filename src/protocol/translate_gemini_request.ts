@@ -7,6 +7,7 @@
  * @module
  */
 
+import { checkDepth } from "./json_depth.ts";
 import { arr, isRecord, type Json, num, parseJsonObject, put, rec, str } from "./_shared.ts";
 
 /**
@@ -24,17 +25,20 @@ export const SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator";
  * as a `null` type, no Gemini-only keys. A JSON schema passes unchanged but
  * for upper-case types, which Gemini accepts there too.
  */
-function jsonSchemaOf(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(jsonSchemaOf);
+function jsonSchemaOf(schema: unknown, depth = 0): unknown {
+  checkDepth(depth, "a Gemini schema");
+  if (Array.isArray(schema)) return schema.map((s) => jsonSchemaOf(s, depth + 1));
   if (!isRecord(schema)) return schema;
   const out: Json = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === "propertyOrdering" || k === "nullable") continue;
     if (k === "type" && typeof v === "string") out.type = v.toLowerCase();
     else if (k === "properties" && isRecord(v)) {
-      out.properties = Object.fromEntries(Object.entries(v).map(([p, s]) => [p, jsonSchemaOf(s)]));
+      out.properties = Object.fromEntries(
+        Object.entries(v).map(([p, s]) => [p, jsonSchemaOf(s, depth + 1)]),
+      );
     } else if (k === "items" || k === "anyOf" || k === "oneOf" || k === "allOf") {
-      out[k] = jsonSchemaOf(v);
+      out[k] = jsonSchemaOf(v, depth + 1);
     } else out[k] = v;
   }
   if (schema.nullable === true && typeof out.type === "string") out.type = [out.type, "null"];
