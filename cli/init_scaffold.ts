@@ -15,11 +15,13 @@ import { ConfigSchema, FallbackProviderSchema } from "../src/config/schema.ts";
 export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   host_port: "Address the gateway listens on (HOST:PORT); non-loopback needs gateway_api_key",
   gateway_api_key: "Key clients must send (Bearer or x-api-key); required to bind beyond loopback",
-  tenant_header: "Request header naming the tenant (cache partition); empty: per client key",
+  tenant_header:
+    "Request header naming the tenant; honoured only from trusted-proxy keys (or the single gateway key)",
   allowed_origins:
     "Web pages (origins) allowed to call the gateway; none by default (the dashboard is)",
   allowed_hosts:
     "Extra Host names accepted besides loopback and the bind address (DNS rebinding guard)",
+  gateway_keys: "Per-tenant keys (stored hashed): manage them with `isartor keys add|list|revoke`",
   admin_api_key: "Key that sees every tenant's stats and cache (admin API); empty: none",
   request_read_timeout_secs: "Seconds a client may take to send its request body before 408",
   data_dir: "Where isartor keeps its data and stored credentials (0700)",
@@ -63,6 +65,9 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
+  enable_request_logs:
+    "Debugging only: log request/response bodies (keys redacted, capped, rotated, 0600)",
+  request_log_path: 'Folder of the body log; "" means <data_dir>/request_logs',
   enable_monitoring: "Export OpenTelemetry traces (OTLP over HTTP); OTEL_* variables apply",
   otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",

@@ -23,6 +23,7 @@ import { runMcp, usage as mcpUsage } from "./mcp.ts";
 import { runConnect, usage as connectUsage } from "./connect.ts";
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
+import { runKeys, usage as keysUsage } from "./keys.ts";
 
 interface Command {
   summary: string;
@@ -70,6 +71,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "write a model alias (fast = gpt-4o-mini) into isartor.toml",
     usage: setAliasUsage,
     run: runSetAlias,
+  },
+  keys: {
+    summary: "per-tenant gateway keys: add (printed once), list, revoke",
+    usage: keysUsage,
+    run: runKeys,
   },
   check: {
     summary: "test providers, show layers, auth and allowed hosts",

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { BODY_LOG_FILE, requestLogDir } from "../src/telemetry/body_log.ts";
 import { createGateway, type Gateway } from "../src/app.ts";
 import { loadEmbedder } from "../src/embed/build.ts";
 import type { ModelEnv } from "../src/embed/models.ts";
@@ -56,7 +57,13 @@ export function banner(
     `isartor ${VERSION} listening on ${url}${options.pid ? ` (pid ${options.pid})` : ""}`,
     `  layers:    ${shown.join(" · ")}`,
     `  auth:      ${
-      config.gateway_api_key ? "gateway key required" : "no gateway key (loopback only)"
+      config.gateway_keys.length
+        ? `${config.gateway_keys.length} per-tenant key(s)${
+          config.gateway_api_key ? " + gateway key" : ""
+        } required`
+        : config.gateway_api_key
+        ? "gateway key required"
+        : "no gateway key (loopback only)"
     }; provider key: ${keyed ? "configured" : "none, clients' own credentials are forwarded"}`,
     isCompiledBinary()
       ? `  network:   providers ${
@@ -64,6 +71,13 @@ export function banner(
       }; not enforced by this compiled binary (run from source for per-host permission flags)`
       : `  network:   only ${allowedHosts(config).join(", ")}`,
     `  data:      ${config.data_dir} (caches, stats, request log)`,
+    ...(config.enable_request_logs
+      ? [
+        `  WARNING:   enable_request_logs is on: request and response bodies (prompts, answers) are written to ${
+          requestLogDir(config)
+        }/${BODY_LOG_FILE} (keys redacted); turn it off when done debugging`,
+      ]
+      : []),
     `  next:      point a client at ${url}/v1 (OpenAI) or ${url} (Anthropic); \`isartor stats\` shows the savings`,
     options.detached
       ? "  stop:      `isartor stop` · log: `isartor logs --follow`"
@@ -74,7 +88,7 @@ export function banner(
 /** The layers as the gateway's own health endpoint reports them. */
 async function layersOf(gateway: Gateway): Promise<Record<string, string> | undefined> {
   try {
-    const key = gateway.config.gateway_api_key;
+    const key = gateway.config.admin_api_key || gateway.config.gateway_api_key;
     const res = await gateway.fetch(
       new Request("http://isartor.internal/health", {
         headers: key ? { authorization: `Bearer ${key}` } : {},

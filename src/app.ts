@@ -10,6 +10,8 @@
 import { Hono } from "hono";
 import type { Config } from "./config/schema.ts";
 import { identifyCaller } from "./http/auth.ts";
+import { GatewayKeyRing } from "./http/gateway_keys.ts";
+import { isModelRoute, KeyQuotas, meterKey } from "./http/key_quota.ts";
 import { asGatewayError, errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
 import { withOriginGuard } from "./http/origin_guard.ts";
@@ -57,6 +59,7 @@ import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
 import { Tracing } from "./telemetry/tracing.ts";
+import { BodyLog, configuredSecrets, requestLogDir, withBodyLog } from "./telemetry/body_log.ts";
 import { VERSION } from "./version.ts";
 import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
@@ -179,7 +182,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     provider: targets[0].name,
     fallbacks: targets.slice(1).map((t) => t.name),
     offline_mode: config.offline_mode,
-    auth: config.gateway_api_key ? "gateway key required" : "open (loopback only)",
+    auth: config.gateway_api_key || config.gateway_keys.length
+      ? "gateway key required"
+      : "open (loopback only)",
   });
   const miscDeps: MiscDeps = {
     pipeline,
@@ -194,14 +199,17 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   };
 
   const app = new Hono<GatewayEnv>();
-  const authenticate = (headers: Headers, queryKey: string | null = null) => {
-    const caller = identifyCaller(
-      headers,
-      config.gateway_api_key,
-      config.tenant_header,
+  const keyRing = new GatewayKeyRing(config.gateway_keys);
+  const quotas = new KeyQuotas();
+  /** The caller of a request; `metered`: a model request, counted against its key's quota. */
+  const authenticate = (headers: Headers, queryKey: string | null = null, metered = false) => {
+    const caller = identifyCaller(headers, {
+      gatewayKey: config.gateway_api_key,
+      tenantHeader: config.tenant_header,
       queryKey,
-      config.admin_api_key,
-    );
+      adminKey: config.admin_api_key,
+      keys: keyRing,
+    });
     if (!caller.authorized) {
       throw new GatewayError(
         401,
@@ -209,6 +217,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         "missing or wrong gateway API key; fix: send it as Authorization: Bearer <key>, x-api-key: <key> or (Gemini) x-goog-api-key: <key>",
       );
     }
+    if (metered && caller.key) meterKey(quotas, caller, caller.key);
     return caller;
   };
   // Gemini clients may send their key as ?key=.
@@ -228,7 +237,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     await next();
   });
   app.use("*", async (c, next) => {
-    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url, c.req.path)));
+    const metered = c.req.method === "POST" && isModelRoute(c.req.path);
+    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url, c.req.path), metered));
     c.set("requestId", crypto.randomUUID());
     await next();
   });
@@ -421,7 +431,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       if (endpoint) {
         let tenant = "";
         try {
-          const caller = authenticate(req.headers);
+          const caller = authenticate(req.headers, null, true);
           tenant = caller.tenant;
           return await endpoint(req, caller, crypto.randomUUID());
         } catch (e) {
@@ -438,6 +448,14 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     return app.fetch(req);
   };
 
+  // Opt-in body logging wraps everything, refusals included (src/telemetry/body_log.ts).
+  const bodyLog = config.enable_request_logs
+    ? new BodyLog({
+      dir: requestLogDir(config),
+      secrets: configuredSecrets(config),
+      maxRequestBytes: config.max_request_body_bytes,
+    })
+    : null;
   // Web pages and rebound domains are refused before any route (docs/security.md).
   const guarded = withOriginGuard(
     {
@@ -450,13 +468,14 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   );
 
   return {
-    fetch: guarded,
+    fetch: bodyLog ? withBodyLog(bodyLog, guarded) : guarded,
     config,
     metrics,
     targets,
     closeSessions: () => mcp.close(),
     close: async () => {
       await mcp.close();
+      await bodyLog?.flush();
       cloud.close();
       await recorder.close();
       await semantic?.close();

@@ -32,10 +32,12 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /** Why the configured bind address is refused, or null: never an open proxy to paid providers. */
-export function bindProblem(config: { host_port: string; gateway_api_key: string }): string | null {
+export function bindProblem(
+  config: { host_port: string; gateway_api_key: string; gateway_keys?: readonly unknown[] },
+): string | null {
   const { hostname, port } = splitHostPort(config.host_port);
-  if (isLoopback(hostname) || config.gateway_api_key) return null;
-  return `refusing to bind ${hostname}:${port} without a gateway key: anyone on the network could spend your provider credits; fix: set gateway_api_key (or ISARTOR__GATEWAY_API_KEY), or bind 127.0.0.1`;
+  if (isLoopback(hostname) || config.gateway_api_key || config.gateway_keys?.length) return null;
+  return `refusing to bind ${hostname}:${port} without a gateway key: anyone on the network could spend your provider credits; fix: set gateway_api_key (or ISARTOR__GATEWAY_API_KEY), add per-tenant keys with \`isartor keys add\`, or bind 127.0.0.1`;
 }
 
 /**

@@ -206,8 +206,6 @@ export const PLANNED_KEYS: Readonly<Record<string, PlannedKey>> = {
   enable_context_optimizer: { feature: "the L2.5 context optimiser", harmless: any },
   context_optimizer_dedup: { feature: "the L2.5 context optimiser", harmless: any },
   context_optimizer_minify: { feature: "the L2.5 context optimiser", harmless: any },
-  enable_request_logs: { feature: "request/response body logging", harmless: off },
-  request_log_path: { feature: "request/response body logging", harmless: any },
   usage_log_path: { feature: "usage windows and quotas", harmless: any },
   usage_retention_days: { feature: "usage windows and quotas", harmless: any },
   usage_window_hours: { feature: "usage windows and quotas", harmless: any },

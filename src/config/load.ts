@@ -239,6 +239,7 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
   if (report.problem) throw new ConfigError(report.problem);
   const config = parseConfig(merged, originOf);
   config.data_dir = expandHome(config.data_dir, src.home);
+  config.request_log_path = expandHome(config.request_log_path, src.home);
   // Decided here, where the environment is readable: the gateway process has no env access.
   config.l3_http_client = resolveHttpClient(config.l3_http_client, src.env);
   const origins: Record<string, string> = {};

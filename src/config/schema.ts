@@ -37,6 +37,22 @@ export const FallbackProviderSchema = z.object({
   azure_api_version: z.string().default("2024-10-21"),
 });
 
+/** One per-tenant key of `gateway_keys` (src/http/gateway_keys.ts); `isartor keys add` writes them. */
+export const GatewayKeySchema = z.object({
+  key_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, {
+    message: "must be the key's SHA-256 in hex (isartor keys add writes it)",
+  }),
+  tenant: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, {
+    message: "must be 1-128 letters, digits or . _ : @ -",
+  }),
+  label: z.string().default(""),
+  trusted_proxy: z.boolean().default(false),
+  requests_per_window: z.number().int().min(0).default(0),
+  tokens_per_window: z.number().int().min(0).default(0),
+  window_secs: z.number().int().positive().default(3600),
+  created: z.string().default(""),
+});
+
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
   message: "must be HOST:PORT",
 }).refine((v) => {
@@ -56,6 +72,8 @@ export const ConfigSchema = z.object({
   allowed_origins: z.array(z.string()).default([]),
   /** Host names accepted besides the bind address and loopback names. */
   allowed_hosts: z.array(z.string()).default([]),
+  /** Per-tenant keys: each names its tenant (and an optional quota); stored hashed. */
+  gateway_keys: z.array(GatewayKeySchema).default([]),
   /** A key that sees every tenant's stats; it also passes the gateway key check. */
   admin_api_key: z.string().default(""),
   /** Most seconds a client may take to send its request body. */
@@ -127,6 +145,10 @@ export const ConfigSchema = z.object({
   ).default({}),
   /** Append one line per request (no prompts, no keys) to `<data_dir>/requests.jsonl`. */
   log_requests: z.boolean().default(true),
+  /** Log request and response bodies (redacted, capped, rotated) for debugging; off by default. */
+  enable_request_logs: z.boolean().default(false),
+  /** The folder of the body log; "" means `<data_dir>/request_logs`. */
+  request_log_path: z.string().default(""),
   /** Export OpenTelemetry traces (OTLP over HTTP, Deno's built-in exporter). */
   enable_monitoring: z.boolean().default(false),
   /** The OTLP/HTTP endpoint, e.g. "http://127.0.0.1:4318"; "" leaves it to OTEL_EXPORTER_OTLP_ENDPOINT. */
@@ -147,6 +169,9 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** A key pool entry. */
 export type ProviderKey = z.infer<typeof ProviderKeySchema>;
 
+/** A per-tenant gateway key entry. */
+export type GatewayKey = z.infer<typeof GatewayKeySchema>;
+
 /** A fallback provider entry. */
 export type FallbackProvider = z.infer<typeof FallbackProviderSchema>;
 
@@ -162,6 +187,14 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   allowed_origins: 'write it as an array of origins, e.g. ["http://localhost:3000"]',
   allowed_hosts: 'write it as an array of host names, e.g. ["mybox.local"]',
   request_read_timeout_secs: "set it to a positive number of seconds, e.g. 30",
+  gateway_keys:
+    'manage them with `isartor keys add|list|revoke`; by hand: [[gateway_keys]] key_sha256 = "<hex>" tenant = "team-a"',
+  key_sha256: "set it to the key's SHA-256 in hex (isartor keys add writes it)",
+  tenant: 'name the tenant with letters, digits or . _ : @ -, e.g. "team-a"',
+  trusted_proxy: "set it to true or false",
+  requests_per_window: "set it to a whole number of requests, 0 for no limit",
+  tokens_per_window: "set it to a whole number of tokens, 0 for no limit",
+  window_secs: "set it to a positive whole number of seconds, e.g. 3600",
   max_request_body_bytes: "set it to a positive number of bytes, e.g. 33554432 (32 MiB)",
   model_aliases: 'write it as a table of strings, e.g. [model_aliases] fast = "gpt-4o-mini"',
   provider_keys: 'write it as an array of tables, e.g. [[provider_keys]] key = "sk-..."',
@@ -186,6 +219,8 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   models_dir: 'set it to a folder path, or "" for <data_dir>/models',
   embedding_threads: "set it to a whole number from 0 (automatic) to 16",
   enable_monitoring: "set it to true or false",
+  enable_request_logs: "set it to true or false (true only while debugging: bodies hold prompts)",
+  request_log_path: 'set it to a folder path, or "" for <data_dir>/request_logs',
   otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "set it to true or false",
   mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",

@@ -45,6 +45,7 @@ export function requestContext(c: Context<GatewayEnv>): RequestContext {
     startedAt: performance.now(),
     tenant: caller.tenant,
     clientCredential: caller.clientCredential,
+    charge: caller.charge,
   };
 }
 
@@ -90,6 +91,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       startedAt: performance.now(),
       tenant: caller.tenant,
       clientCredential: caller.clientCredential,
+      charge: caller.charge,
     };
     const query = route?.query ?? queryOf(request.url);
     const url = { query: query || undefined, model: route?.model, stream: route?.stream };

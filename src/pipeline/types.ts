@@ -74,6 +74,8 @@ export interface RequestContext {
   clientCredential: { header: ClientCredentialHeader; value: string } | null;
   /** The request's trace; absent when monitoring is off. */
   trace?: RequestTracer;
+  /** Charges the provider tokens this request used to its caller's quota (per-tenant keys). */
+  charge?: (tokens: number) => void;
 }
 
 /** The body of an answer, in the protocol named by `Answer.protocol`. */

@@ -115,6 +115,10 @@ export class Recorder {
       r.inputTokens = usage.inputTokens;
       r.outputTokens = usage.outputTokens;
       r.cachedTokens = usage.cacheReadTokens;
+      // Only provider answers spend a key's token quota; cache hits cost nothing upstream.
+      if (r.layer === "l3" && ctx.charge) {
+        ctx.charge((usage.inputTokens ?? 0) + (usage.outputTokens ?? 0));
+      }
     }
     this.stats.record(r);
     this.timeline?.record(r);

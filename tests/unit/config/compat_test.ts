@@ -97,7 +97,6 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
     const key of [
       "enable_slm_router",
       "enable_context_optimizer",
-      "enable_request_logs",
       "usage_window_hours",
       "provider_health_check_interval_secs",
       "slm_router",
@@ -105,6 +104,9 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
   ) {
     assert.ok(unused.includes(key), `${key} missing from:\n${unused}`);
   }
+  // Keys built here since keep their meaning.
+  assert.equal(config.enable_request_logs, false);
+  assert.ok(!unused.includes("enable_request_logs"));
   assert.ok(loaded.mappedKeys.some((m) => m.startsWith("server.host/port")));
   assert.ok(loaded.mappedKeys.some((m) => m.startsWith("semantic_cache.provider")));
 });
@@ -133,7 +135,13 @@ Deno.test("compat: a feature that is not built yet refuses to start when turned 
   const msg = refusal({}, { ISARTOR__ENABLE_SLM_ROUTER: "true" });
   assert.match(msg, /enable_slm_router = true \(from environment ISARTOR__ENABLE_SLM_ROUTER\)/);
   assert.match(msg, /L2 router is not built yet; fix: remove enable_slm_router/);
-  assert.match(refusal({}, { ISARTOR__ENABLE_REQUEST_LOGS: "true" }), /body logging/);
+  // Body logging is built: the seed's names are honoured.
+  const logs = load({}, {
+    ISARTOR__ENABLE_REQUEST_LOGS: "true",
+    ISARTOR__REQUEST_LOG_PATH: "/tmp/rl",
+  });
+  assert.equal(logs.config.enable_request_logs, true);
+  assert.equal(logs.config.request_log_path, "/tmp/rl");
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {

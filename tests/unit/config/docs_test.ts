@@ -10,6 +10,7 @@ import { parseConfig } from "../../../src/config/load.ts";
 import {
   ConfigSchema,
   FallbackProviderSchema,
+  GatewayKeySchema,
   ProviderKeySchema,
 } from "../../../src/config/schema.ts";
 import { PROVIDERS } from "../../../src/providers/table.ts";
@@ -93,6 +94,10 @@ Deno.test("docs: every key of a provider_keys entry is documented with its defau
 
 Deno.test("docs: every key of a fallback_providers entry is documented with its default", () => {
   checkTable(FallbackProviderSchema, "`fallback_providers` entries");
+});
+
+Deno.test("docs: every key of a gateway_keys entry is documented with its default", () => {
+  checkTable(GatewayKeySchema, "`gateway_keys` entries");
 });
 
 Deno.test("docs: the full example sets every key and is a valid configuration", () => {
