@@ -30,6 +30,37 @@ import {
 import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 
+/** Help for `isartor models pull`. */
+export const pullUsage =
+  `isartor models pull [--model NAME] [--variant q8|fp32|all] [--from DIR] [--dir DIR] [--json]
+
+Downloads an embedding model for the semantic cache from the Hugging Face hub
+into models_dir (default <data_dir>/models), with a progress bar; an
+interrupted download resumes; every file is checked against its pinned SHA-256.
+
+Options:
+  --model NAME     the model (default ${KNOWN_MODELS[0].name})
+  --variant V      q8 (default: the int8 export, faster here), fp32, or all
+  --from DIR       copy from a folder of model files instead of downloading (air-gapped)
+  --dir DIR        use this models folder instead of models_dir
+  --json           print the result as JSON
+  -h, --help       show this help
+
+Environment: ISARTOR__MODELS_DIR, HF_HOME (its hub cache is reused), HF_ENDPOINT (a mirror).
+
+Examples:
+  isartor models pull
+  isartor models pull --from /media/usb/all-MiniLM-L6-v2`;
+
+/** Help for `isartor models list`. */
+export const listUsage = `isartor models list [--dir DIR] [--json]
+
+Each known embedding model: whether it is present and verified (SHA-256), and where.
+
+Examples:
+  isartor models list
+  isartor models list --json | jq '.models[0].verified'`;
+
 /** Help for `isartor models`. */
 export const usage = `isartor models <list|pull> [options]
 
@@ -270,11 +301,11 @@ export async function runModels(args: string[], io: CliIO, deps: ModelsDeps = {}
       help: { type: "boolean", short: "h", default: false },
     },
   });
+  const [verb, ...extra] = positionals;
   if (values.help) {
-    io.out(usage);
+    io.out(verb === "pull" ? pullUsage : verb === "list" ? listUsage : usage);
     return EXIT.ok;
   }
-  const [verb, ...extra] = positionals;
   if (verb !== "list" && verb !== "pull") {
     throw new UsageError(
       verb ? `unknown subcommand "${verb}" (use list or pull)` : "say list or pull",

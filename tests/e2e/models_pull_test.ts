@@ -254,6 +254,11 @@ Deno.test("models: usage errors and unknown models", async () => {
     );
     const help = await run(["--help"]);
     assert.match(help.text(), /isartor models pull --from/);
+    // Each subcommand has its own help, not the generic one.
+    const pullHelp = (await run(["pull", "--help"])).text();
+    assert.match(pullHelp, /^isartor models pull \[--model NAME\]/);
+    assert.doesNotMatch(pullHelp, /isartor models list/);
+    assert.match((await run(["list", "--help"])).text(), /^isartor models list/);
   });
 });
 
