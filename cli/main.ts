@@ -23,6 +23,7 @@ import { runMcp, usage as mcpUsage } from "./mcp.ts";
 import { runConnect, usage as connectUsage } from "./connect.ts";
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
+import { runUpdate, usage as updateUsage } from "./update.ts";
 
 interface Command {
   summary: string;
@@ -80,6 +81,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "list the providers, the configured chain, keys and call outcomes",
     usage: providersUsage,
     run: runProviders,
+  },
+  update: {
+    summary: "replace this binary with a signed release (--rollback undoes)",
+    usage: updateUsage,
+    run: runUpdate,
   },
 };
 

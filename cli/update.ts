@@ -1,0 +1,188 @@
+/**
+ * `isartor update`: replaces this release binary with another release, after
+ * checking the minisign signature of the release's `SHA256SUMS` against the
+ * key built in and the download's SHA-256 against that file. Nothing here runs
+ * unless the user types `isartor update`: no background checks.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { VERSION } from "../src/version.ts";
+import { type CliIO, EXIT, style, UsageError } from "./io.ts";
+import { updateHosts } from "./permissions.ts";
+import { downloadTo, fetchBytes, guardedFetch } from "./update/download.ts";
+import { parsePublicKey, SignatureError, verifyMinisign } from "./update/minisign.ts";
+import {
+  assetName,
+  compareVersions,
+  expectedSha256,
+  findRelease,
+  SUMS_FILE,
+  SUMS_SIGNATURE,
+} from "./update/release.ts";
+import { RELEASE_PUBLIC_KEY } from "./update/release_key.ts";
+import { binaryPaths, installBinary, rollbackBinary } from "./update/replace.ts";
+
+/** Help for `isartor update`. */
+export const usage = `isartor update [options]
+
+Replaces this isartor binary with the latest release (or --version V). The
+release's SHA256SUMS must carry a valid minisign signature by the release key
+built into isartor, and the download must match its SHA-256 there; on any
+mismatch nothing is replaced. The current binary is kept as <binary>.previous.
+An interrupted download resumes on the next run. isartor never checks for
+updates by itself: only this command contacts the release host.
+
+Options:
+      --version V   install release V (also older ones)
+      --dry-run     find, download and verify, but do not replace
+      --force       reinstall even when already at that version
+      --rollback    go back to the binary kept before the last update
+  -h, --help        show this help
+
+Examples:
+  isartor update
+  isartor update --dry-run
+  isartor update --version 0.2.0
+  isartor update --rollback`;
+
+/** What `isartor update` works on; tests replace each part. */
+export interface UpdateDeps {
+  /** The binary to replace. */
+  exePath: string;
+  env: Record<string, string | undefined>;
+  /** The release key (minisign, base64). */
+  publicKey: string;
+  os: string;
+  arch: string;
+  fetch: typeof fetch;
+}
+
+function defaultDeps(): UpdateDeps {
+  return {
+    exePath: Deno.execPath(),
+    env: Deno.env.toObject(),
+    publicKey: RELEASE_PUBLIC_KEY,
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    fetch,
+  };
+}
+
+async function sha256Hex(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function refuse(io: CliIO, why: string): number {
+  io.err(style(io, `isartor update: refusing to update: ${why}`, "red"));
+  return EXIT.failure;
+}
+
+function mib(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Runs `isartor update`. */
+export async function runUpdate(
+  args: string[],
+  io: CliIO,
+  deps: UpdateDeps = defaultDeps(),
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      version: { type: "string" },
+      "dry-run": { type: "boolean" },
+      force: { type: "boolean" },
+      rollback: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(usage);
+    return EXIT.ok;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.rollback && (values.version || values["dry-run"] || values.force)) {
+    throw new UsageError("--rollback takes no other option");
+  }
+  const exe = deps.exePath;
+  if (/^deno(\.exe)?$/.test(exe.split(/[\\/]/).pop() ?? "")) {
+    io.err(
+      "isartor update: this isartor runs from source with deno; update the clone with `git pull`, " +
+        "or install a release binary with install.sh / install.ps1",
+    );
+    return EXIT.failure;
+  }
+  if (values.rollback) {
+    await rollbackBinary(exe, deps.os === "windows");
+    io.out(`Rolled back ${exe} to the binary kept before the last update.`);
+    io.out(`(The replaced one is now ${binaryPaths(exe).previous}; --rollback again swaps back.)`);
+    return EXIT.ok;
+  }
+  const asset = assetName(deps.os, deps.arch);
+  if (!asset) return refuse(io, `no release binary is built for ${deps.os} ${deps.arch}`);
+
+  const fetcher = guardedFetch(updateHosts(deps.env), deps.fetch);
+  const release = await findRelease(fetcher, deps.env, values.version);
+  const cmp = compareVersions(release.version, VERSION);
+  if (!values.force && cmp === 0) {
+    io.out(
+      `isartor ${VERSION} is ${values.version ? "already installed" : "up to date"}` +
+        " (--force reinstalls it).",
+    );
+    return EXIT.ok;
+  }
+  if (!values.force && !values.version && cmp < 0) {
+    io.out(`isartor ${VERSION} is newer than the latest release (${release.tag}); nothing to do.`);
+    return EXIT.ok;
+  }
+  const find = (name: string) => release.assets.find((a) => a.name === name);
+  const bin = find(asset), sums = find(SUMS_FILE), sig = find(SUMS_SIGNATURE);
+  if (!bin) return refuse(io, `release ${release.tag} has no ${asset}`);
+  if (!sums || !sig) {
+    return refuse(io, `release ${release.tag} has no ${!sums ? SUMS_FILE : SUMS_SIGNATURE}`);
+  }
+
+  const sumsBytes = await fetchBytes(fetcher, sums.url);
+  const sigText = new TextDecoder().decode(await fetchBytes(fetcher, sig.url));
+  try {
+    await verifyMinisign(sumsBytes, sigText, parsePublicKey(deps.publicKey));
+  } catch (e) {
+    if (e instanceof SignatureError) {
+      return refuse(io, `${SUMS_FILE} of ${release.tag}: ${e.message}`);
+    }
+    throw e;
+  }
+  const expected = expectedSha256(new TextDecoder().decode(sumsBytes), asset);
+  if (!expected) return refuse(io, `${SUMS_FILE} of ${release.tag} has no entry for ${asset}`);
+  io.out(`${SUMS_FILE} of ${release.tag}: signature verified (minisign, release key).`);
+
+  const dir = exe.replace(/[\\/][^\\/]*$/, "") || ".";
+  const part = `${dir}/.${asset}-${release.tag}.part`;
+  io.out(`Downloading ${asset} ${release.tag}${bin.size ? ` (${mib(bin.size)})` : ""} ...`);
+  const got = await downloadTo(fetcher, bin.url, part);
+  if (got.resumed) io.out(`(resumed an interrupted download)`);
+  const actual = await sha256Hex(part);
+  if (actual !== expected) {
+    await Deno.remove(part).catch(() => {});
+    return refuse(
+      io,
+      `${asset} has SHA-256 ${actual}, ${SUMS_FILE} says ${expected}; the download was removed`,
+    );
+  }
+  io.out(`${asset}: SHA-256 verified (${actual}).`);
+  if (values["dry-run"]) {
+    await Deno.remove(part).catch(() => {});
+    io.out(`--dry-run: ${exe} not replaced (would become ${release.tag}).`);
+    return EXIT.ok;
+  }
+  await installBinary(exe, part, deps.os === "windows");
+  io.out(style(io, `Updated ${exe}: ${VERSION} -> ${release.version}.`, "green"));
+  io.out(`The previous binary is ${binaryPaths(exe).previous}; undo: isartor update --rollback`);
+  return EXIT.ok;
+}
