@@ -24,6 +24,7 @@ import { runConnect, usage as connectUsage } from "./connect.ts";
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 import { runUpdate, usage as updateUsage } from "./update.ts";
+import { runHealthcheck } from "./healthcheck.ts";
 
 interface Command {
   summary: string;
@@ -131,6 +132,7 @@ export async function main(argv: string[], io: CliIO = terminalIO()): Promise<nu
     return EXIT.ok;
   }
   if (name === "__serve") return await runServe(io);
+  if (name === "__health") return await runHealthcheck(io);
   const command = COMMANDS[name];
   if (!command) {
     io.err(`isartor: unknown command "${name}"; run \`isartor --help\` for the list`);
