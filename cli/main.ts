@@ -25,6 +25,7 @@ import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 import { runUpdate, usage as updateUsage } from "./update.ts";
 import { runHealthcheck } from "./healthcheck.ts";
+import { runSetup, usage as setupUsage } from "./setup.ts";
 
 interface Command {
   summary: string;
@@ -33,6 +34,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  setup: {
+    summary: "guided first run: provider, key, connect a tool, check",
+    usage: setupUsage,
+    run: runSetup,
+  },
   up: { summary: "start the gateway (--detach: in the background)", usage: upUsage, run: runUp },
   stop: { summary: "stop the gateway gracefully", usage: stopUsage, run: runStop },
   logs: { summary: "show the gateway's log or the request log", usage: logsUsage, run: runLogs },
@@ -106,6 +112,7 @@ export function helpText(): string {
     "  -V, --version  print the version",
     "",
     "Examples:",
+    "  isartor setup              guided first run (provider, key, tool, check)",
     "  isartor set-key -p groq    store a key (prompted, hidden)",
     "  isartor check              test the key and show what would run",
     "  isartor up                 start the gateway on 127.0.0.1:8080",
@@ -114,6 +121,7 @@ export function helpText(): string {
     "  isartor demo               watch the layers answer a bundled workload, no key needed",
     "  isartor mcp                the MCP server for a host: claude mcp add isartor -- isartor mcp",
     "  isartor connect claude     point Claude Code at the gateway (undo: --disconnect)",
+    "  isartor update             replace this binary with the latest signed release",
     "",
     "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
   ].join("\n");

@@ -58,7 +58,7 @@ function cacheDir(): Promise<string | null> {
 }
 
 /** The environment of a run: nothing of the test process's isartor settings. */
-async function baseEnv(home: string): Promise<Record<string, string>> {
+export async function baseEnv(home: string): Promise<Record<string, string>> {
   const env: Record<string, string> = { HOME: home, USERPROFILE: home, NO_COLOR: "1" };
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (k === "PATH" || k === "SYSTEMROOT" || k.startsWith("NPM_CONFIG_")) env[k] = v;
