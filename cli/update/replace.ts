@@ -62,11 +62,16 @@ export async function installBinary(
     return;
   }
   await remove(previous);
-  await Deno.rename(exePath, previous);
+  await moveAsideThenIn(exePath, previous, newFile);
+}
+
+/** Windows: moves `path` to `aside`, then `incoming` to `path`; undoes the first move on failure. */
+async function moveAsideThenIn(path: string, aside: string, incoming: string): Promise<void> {
+  await Deno.rename(path, aside);
   try {
-    await Deno.rename(newFile, exePath);
+    await Deno.rename(incoming, path);
   } catch (e) {
-    await Deno.rename(previous, exePath);
+    await Deno.rename(aside, path);
     throw e;
   }
 }
@@ -90,12 +95,6 @@ export async function rollbackBinary(
     await Deno.rename(swap, previous);
     return;
   }
-  await Deno.rename(exePath, swap);
-  try {
-    await Deno.rename(previous, exePath);
-  } catch (e) {
-    await Deno.rename(swap, exePath);
-    throw e;
-  }
+  await moveAsideThenIn(exePath, swap, previous);
   await Deno.rename(swap, previous);
 }

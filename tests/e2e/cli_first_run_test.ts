@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { baseEnv, cliSandbox, REPO_ROOT } from "../support/cli_harness.ts";
+import { baseEnv, cliArgs, cliSandbox } from "../support/cli_harness.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 
 const KEY = "sk-setup0123456789abcdef77";
@@ -84,23 +84,9 @@ Deno.test({
     try {
       const env = await baseEnv(user.home);
       const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-      const cmd = [
-        "env",
-        "-i",
-        ...envArgs,
-        Deno.execPath(),
-        "run",
-        "--config",
-        `${REPO_ROOT}/deno.json`,
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run",
-        "--allow-net",
-        "--allow-sys",
-        `${REPO_ROOT}/cli/main.ts`,
-        "setup",
-      ].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+      const cmd = ["env", "-i", ...envArgs, Deno.execPath(), ...cliArgs(["setup"])].map((a) =>
+        `'${a.replaceAll("'", "'\\''")}'`
+      ).join(" ");
       await t(
         "new-session",
         "-d",

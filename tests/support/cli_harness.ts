@@ -69,6 +69,23 @@ export async function baseEnv(home: string): Promise<Record<string, string>> {
   return env;
 }
 
+/** The `deno` arguments that run `isartor <args>` from source, as a user's `deno task isartor` does. */
+export function cliArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--config",
+    `${REPO_ROOT}/deno.json`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-net",
+    "--allow-sys",
+    `${REPO_ROOT}/cli/main.ts`,
+    ...args,
+  ];
+}
+
 /**
  * Creates a sandbox.
  *
@@ -92,19 +109,7 @@ export async function cliSandbox(): Promise<CliSandbox> {
     dataDir: `${home}/.isartor`,
     async run(args, options = {}) {
       const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--config",
-          `${REPO_ROOT}/deno.json`,
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-run",
-          "--allow-net",
-          "--allow-sys",
-          `${REPO_ROOT}/cli/main.ts`,
-          ...args,
-        ],
+        args: cliArgs(args),
         cwd,
         clearEnv: true,
         env: { ...await baseEnv(home), ...options.env },
