@@ -249,3 +249,58 @@ Deno.test("update: from source (deno runs cli/main.ts) it refuses and says what 
   assert.equal(code, 1);
   assert.match(io.errors.join("\n"), /runs from source .*git pull/);
 });
+
+Deno.test({
+  name: "update: replaces a binary while it runs (rename, not write: no ETXTBSY)",
+  ignore: Deno.build.os !== "linux",
+  fn: () =>
+    withWorld(async (w) => {
+      // A real running executable at the binary's path.
+      await Deno.copyFile("/bin/sleep", w.exe);
+      const running = new Deno.Command(w.exe, { args: ["30"] }).spawn();
+      try {
+        // Writing into a running executable is refused by the kernel...
+        await assert.rejects(() => Deno.writeFile(w.exe, NEW), /busy/i);
+        // ...so update renames the verified file over it instead.
+        const r = await w.update();
+        assert.equal(r.code, 0, r.err);
+        assert.deepEqual(await Deno.readFile(w.exe), NEW);
+        assert.deepEqual(
+          await Deno.readFile(`${w.exe}.previous`),
+          await Deno.readFile("/bin/sleep"),
+        );
+        assert.equal(
+          await Promise.race([running.status.then(() => "exited"), Promise.resolve("running")]),
+          "running",
+        );
+      } finally {
+        running.kill();
+        await running.status;
+      }
+    }),
+});
+
+Deno.test("update: isartor --help lists update and setup; update --help shows the flags", async () => {
+  const { main } = await import("../../cli/main.ts");
+  const io = captureIO();
+  assert.equal(await main(["--help"], io), 0);
+  assert.match(io.lines.join("\n"), /\bupdate\b.*signed release/);
+  assert.match(io.lines.join("\n"), /\bsetup\b.*guided first run/);
+  const help = captureIO();
+  assert.equal(await main(["update", "--help"], help), 0);
+  for (const flag of ["--version V", "--dry-run", "--force", "--rollback"]) {
+    assert.ok(help.lines.join("\n").includes(flag), flag);
+  }
+});
+
+Deno.test("update: after a cut, a server that ignores Range gets the whole file again", async () => {
+  await withWorld(async (w) => {
+    w.server.cutNext.set(ASSET, 1);
+    assert.equal((await w.update()).code, 1);
+    w.server.ignoreRange = true;
+    const r = await w.update();
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out, /resumed/);
+    assert.deepEqual(await Deno.readFile(w.exe), NEW);
+  });
+});

@@ -92,6 +92,8 @@ export interface ReleaseServer {
   releases: TestRelease[];
   /** Cut the next N downloads of a file after half its bytes. */
   cutNext: Map<string, number>;
+  /** Answer every download whole, as a server without Range support does. */
+  ignoreRange: boolean;
   /** Each request: method, path and Range header. */
   log: { path: string; range: string | null }[];
   close(): Promise<void>;
@@ -112,6 +114,14 @@ export function startReleaseServer(releases: TestRelease[]): ReleaseServer {
       browser_download_url: `${url}/${REPOSITORY}/releases/download/${r.tag}/${name}`,
     })),
   });
+  const out: ReleaseServer = {
+    url: "",
+    releases,
+    cutNext,
+    ignoreRange: false,
+    log,
+    close: () => server.shutdown(),
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const path = new URL(req.url).pathname;
     log.push({ path, range: req.headers.get("range") });
@@ -133,7 +143,7 @@ export function startReleaseServer(releases: TestRelease[]): ReleaseServer {
     if (!st || !data) return new Response("not found", { status: 404 });
     const name = st[2];
     let start = 0;
-    const range = /^bytes=(\d+)-$/.exec(req.headers.get("range") ?? "");
+    const range = out.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.get("range") ?? "");
     if (range) start = Number(range[1]);
     if (start >= data.length && range) return new Response(null, { status: 416 });
     const body = data.subarray(start);
@@ -154,5 +164,6 @@ export function startReleaseServer(releases: TestRelease[]): ReleaseServer {
     return new Response(body as Uint8Array<ArrayBuffer>, { status: range ? 206 : 200, headers });
   });
   url = `http://127.0.0.1:${server.addr.port}`;
-  return { url, releases, cutNext, log, close: () => server.shutdown() };
+  out.url = url;
+  return out;
 }
