@@ -150,13 +150,22 @@ export async function runUpdate(
 
   const sumsBytes = await fetchBytes(fetcher, sums.url);
   const sigText = new TextDecoder().decode(await fetchBytes(fetcher, sig.url));
+  let comment: string;
   try {
-    await verifyMinisign(sumsBytes, sigText, parsePublicKey(deps.publicKey));
+    comment = await verifyMinisign(sumsBytes, sigText, parsePublicKey(deps.publicKey));
   } catch (e) {
     if (e instanceof SignatureError) {
       return refuse(io, `${SUMS_FILE} of ${release.tag}: ${e.message}`);
     }
     throw e;
+  }
+  // The signed comment names the release (sign_release.sh): an older release's
+  // valid SHA256SUMS served under a newer tag is a downgrade, refused.
+  if (!comment.split(/\s+/).includes(release.tag)) {
+    return refuse(
+      io,
+      `${SUMS_FILE} under ${release.tag} is signed for "${comment}", not for ${release.tag}`,
+    );
   }
   const expected = expectedSha256(new TextDecoder().decode(sumsBytes), asset);
   if (!expected) return refuse(io, `${SUMS_FILE} of ${release.tag} has no entry for ${asset}`);
@@ -165,7 +174,18 @@ export async function runUpdate(
   const dir = exe.replace(/[\\/][^\\/]*$/, "") || ".";
   const part = `${dir}/.${asset}-${release.tag}.part`;
   io.out(`Downloading ${asset} ${release.tag}${bin.size ? ` (${mib(bin.size)})` : ""} ...`);
-  const got = await downloadTo(fetcher, bin.url, part);
+  let got: { resumed: boolean };
+  try {
+    got = await downloadTo(fetcher, bin.url, part);
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) {
+      return refuse(
+        io,
+        `cannot write beside ${exe} (${(e as Error).message}); run it as the user who installed it`,
+      );
+    }
+    throw e;
+  }
   if (got.resumed) io.out(`(resumed an interrupted download)`);
   const actual = await sha256Hex(part);
   if (actual !== expected) {

@@ -304,3 +304,18 @@ Deno.test("update: after a cut, a server that ignores Range gets the whole file 
     assert.deepEqual(await Deno.readFile(w.exe), NEW);
   });
 });
+
+Deno.test("update: an older release's signed SHA256SUMS under a newer tag is a refused downgrade", async () => {
+  await withWorld(async (w) => {
+    const old = await makeRelease(w.dir, w.key, "v0.1.5", { [ASSET]: NEW });
+    // A mirror replays v0.1.5's genuine, signed files as v0.2.0.
+    w.server.releases[0] = { tag: "v0.2.0", files: old.files };
+    const r = await w.update();
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /SHA256SUMS under v0\.2\.0 is signed for "isartor v0\.1\.5 SHA256SUMS", not for v0\.2\.0/,
+    );
+    assert.deepEqual(await Deno.readFile(w.exe), OLD);
+  });
+});

@@ -43,11 +43,16 @@ export async function makeKey(dir: string, name: string): Promise<TestKey> {
   return { publicKey: lines[lines.length - 1], secretKeyPath: sec };
 }
 
-/** Signs `data` with minisign; returns the `.minisig` text. */
-export async function sign(dir: string, key: TestKey, data: Uint8Array): Promise<string> {
+/** Signs `data` with minisign (trusted comment as sign_release.sh writes it); returns the `.minisig` text. */
+export async function sign(
+  dir: string,
+  key: TestKey,
+  data: Uint8Array,
+  comment = "isartor SHA256SUMS",
+): Promise<string> {
   const file = `${dir}/to-sign-${crypto.randomUUID()}`;
   await Deno.writeFile(file, data);
-  await run("minisign", ["-S", "-s", key.secretKeyPath, "-m", file, "-t", "isartor release"]);
+  await run("minisign", ["-S", "-s", key.secretKeyPath, "-m", file, "-t", comment]);
   const sig = await Deno.readTextFile(`${file}.minisig`);
   await Deno.remove(file);
   await Deno.remove(`${file}.minisig`);
@@ -78,7 +83,7 @@ export async function makeRelease(
     lines.push(`${await sha256Hex(data)}  ${name}`);
   }
   const sums = new TextEncoder().encode(lines.join("\n") + "\n");
-  const sig = await sign(dir, key, sums);
+  const sig = await sign(dir, key, sums, `isartor ${tag} SHA256SUMS`);
   return {
     tag,
     files: { ...binaries, SHA256SUMS: sums, "SHA256SUMS.minisig": new TextEncoder().encode(sig) },
