@@ -11,7 +11,9 @@ import { parseArgs } from "node:util";
 import { VERSION } from "../src/version.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { updateHosts } from "./permissions.ts";
-import { downloadTo, fetchBytes, guardedFetch } from "./update/download.ts";
+import { downloadFile, ModelError } from "../src/embed/model_download.ts";
+import { progressRenderer } from "./models.ts";
+import { fetchBytes, guardedFetch } from "./update/download.ts";
 import { parsePublicKey, SignatureError, verifyMinisign } from "./update/minisign.ts";
 import {
   assetName,
@@ -57,6 +59,8 @@ export interface UpdateDeps {
   os: string;
   arch: string;
   fetch: typeof fetch;
+  /** Extra attempts after a cut download within one run (default 3). */
+  retries?: number;
 }
 
 function defaultDeps(): UpdateDeps {
@@ -68,11 +72,6 @@ function defaultDeps(): UpdateDeps {
     arch: Deno.build.arch,
     fetch,
   };
-}
-
-async function sha256Hex(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function refuse(io: CliIO, why: string): number {
@@ -171,13 +170,28 @@ export async function runUpdate(
   if (!expected) return refuse(io, `${SUMS_FILE} of ${release.tag} has no entry for ${asset}`);
   io.out(`${SUMS_FILE} of ${release.tag}: signature verified (minisign, release key).`);
 
+  if (!bin.size) return refuse(io, `release ${release.tag} does not list the size of ${asset}`);
+  // The verified file lands beside the binary (one filesystem: the final rename is atomic).
   const dir = exe.replace(/[\\/][^\\/]*$/, "") || ".";
-  const part = `${dir}/.${asset}-${release.tag}.part`;
-  io.out(`Downloading ${asset} ${release.tag}${bin.size ? ` (${mib(bin.size)})` : ""} ...`);
-  let got: { resumed: boolean };
+  const fresh = `${dir}/.${asset}-${release.tag}`;
+  io.out(`Downloading ${asset} ${release.tag} (${mib(bin.size)}) ...`);
+  const progress = progressRenderer(io);
+  let outcome: string;
   try {
-    got = await downloadTo(fetcher, bin.url, part);
+    // The model downloader's resumable, verified fetch: `.part` + Range, retries, then
+    // size and SHA-256 checked before the file is renamed into place (else deleted).
+    outcome = await downloadFile(
+      bin.url,
+      fresh,
+      { path: asset, size: bin.size, sha256: expected },
+      {
+        fetch: fetcher as typeof fetch,
+        retries: deps.retries ?? 3,
+        onProgress: (p) => progress.event({ kind: "progress", ...p }),
+      },
+    );
   } catch (e) {
+    if (e instanceof ModelError) return refuse(io, e.message);
     if (e instanceof Deno.errors.PermissionDenied) {
       return refuse(
         io,
@@ -185,23 +199,17 @@ export async function runUpdate(
       );
     }
     throw e;
+  } finally {
+    progress.end();
   }
-  if (got.resumed) io.out(`(resumed an interrupted download)`);
-  const actual = await sha256Hex(part);
-  if (actual !== expected) {
-    await Deno.remove(part).catch(() => {});
-    return refuse(
-      io,
-      `${asset} has SHA-256 ${actual}, ${SUMS_FILE} says ${expected}; the download was removed`,
-    );
-  }
-  io.out(`${asset}: SHA-256 verified (${actual}).`);
+  if (outcome === "resumed") io.out("(resumed an interrupted download)");
+  io.out(`${asset}: SHA-256 verified (${expected}).`);
   if (values["dry-run"]) {
-    await Deno.remove(part).catch(() => {});
+    await Deno.remove(fresh).catch(() => {});
     io.out(`--dry-run: ${exe} not replaced (would become ${release.tag}).`);
     return EXIT.ok;
   }
-  await installBinary(exe, part, deps.os === "windows");
+  await installBinary(exe, fresh, deps.os === "windows");
   io.out(style(io, `Updated ${exe}: ${VERSION} -> ${release.version}.`, "green"));
   io.out(`The previous binary is ${binaryPaths(exe).previous}; undo: isartor update --rollback`);
   return EXIT.ok;

@@ -107,7 +107,7 @@ Deno.test("update: a tampered binary is refused, the old binary stays, nothing i
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /refusing to update: isartor-linux-x64 has SHA-256 [0-9a-f]{64}, SHA256SUMS says/,
+      /refusing to update: checksum mismatch for isartor-linux-x64 .*SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}; the file was deleted/,
     );
     assert.deepEqual(await Deno.readFile(w.exe), OLD);
     assert.deepEqual(await leftovers(w.dir), ["isartor"]);
@@ -147,17 +147,34 @@ Deno.test("update: a missing signature file is refused", async () => {
   });
 });
 
-Deno.test("update: an interrupted download fails cleanly, then resumes with Range", async () => {
+Deno.test("update: a cut download resumes within the run (Range)", async () => {
   await withWorld(async (w) => {
     w.server.cutNext.set(ASSET, 1);
+    const r = await w.update();
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /resumed/);
+    const ranges = w.server.log.filter((l) => l.path.startsWith("/storage/") && l.range);
+    assert.equal(ranges.length, 1);
+    assert.deepEqual(await Deno.readFile(w.exe), NEW);
+  });
+});
+
+Deno.test("update: a download cut on every try fails cleanly, old binary intact; the next run resumes", async () => {
+  await withWorld(async (w) => {
+    w.server.cutNext.set(ASSET, 100);
     const first = await w.update();
     assert.equal(first.code, 1);
-    assert.match(first.err, /interrupted .*run `isartor update` again to resume/);
+    assert.match(
+      first.err,
+      /refusing to update: download of isartor-linux-x64 did not finish: .*run the command again to resume/,
+    );
     assert.deepEqual(await Deno.readFile(w.exe), OLD, "old binary intact");
     const part = `${w.dir}/bin/.${ASSET}-v0.2.0.part`;
     const partial = (await Deno.stat(part)).size;
     assert.ok(partial > 0 && partial < NEW.length, `partial ${partial}`);
 
+    w.server.cutNext.clear();
+    w.server.log.length = 0;
     const second = await w.update();
     assert.equal(second.code, 0, second.err);
     assert.match(second.out, /resumed/);
@@ -295,8 +312,9 @@ Deno.test("update: isartor --help lists update and setup; update --help shows th
 
 Deno.test("update: after a cut, a server that ignores Range gets the whole file again", async () => {
   await withWorld(async (w) => {
-    w.server.cutNext.set(ASSET, 1);
+    w.server.cutNext.set(ASSET, 100);
     assert.equal((await w.update()).code, 1);
+    w.server.cutNext.clear();
     w.server.ignoreRange = true;
     const r = await w.update();
     assert.equal(r.code, 0, r.err);
