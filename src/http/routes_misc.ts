@@ -33,7 +33,7 @@ export interface MiscDeps {
   upstreamTimeoutMs?: number;
   version: string;
   health: () => Record<string, unknown>;
-  /** Counts `/api/chat` requests into the stats, as the chat routes do. */
+  /** Counts `/api/chat` requests (route `native`) into the stats, metrics and request log. */
   recorder?: Recorder;
 }
 
@@ -211,10 +211,12 @@ export function nativeChatHandler(deps: MiscDeps) {
     try {
       answer = await deps.pipeline.run(req, ctx);
     } catch (e) {
-      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+      // Counted here, as `native`; passing the error keeps the edge from counting it again.
+      const status = e instanceof GatewayError ? e.status : 500;
+      deps.recorder?.failed({ ...req, protocol: "native" }, ctx, status, e);
       throw e;
     }
-    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
+    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer, "native");
     const headers = {
       "x-isartor-layer": answer.layer,
       "x-isartor-request-id": ctx.requestId,
@@ -233,7 +235,10 @@ export function nativeChatHandler(deps: MiscDeps) {
     const json = await whole.json().catch(() => null);
     if (answer.status >= 400 || json === null) {
       const status = answer.status >= 400 ? answer.status : 502;
-      throw new GatewayError(status, "upstream_error", upstreamErrorMessage(json, status));
+      const error = new GatewayError(status, "upstream_error", upstreamErrorMessage(json, status));
+      // Already recorded above (with the upstream's status): not a second time as refused.
+      deps.recorder?.markCounted(error);
+      throw error;
     }
     const events = CODECS.openai_chat.decodeJson(json);
     const text = events.map((e) => e.type === "text" ? e.text : "").join("");

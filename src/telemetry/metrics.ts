@@ -7,7 +7,16 @@
  * @module
  */
 
+import { clientLabel } from "./client_tools.ts";
+import { isDeflected, type RequestRecord } from "./stats.ts";
+
 type Labels = Record<string, string>;
+
+/** What {@linkcode Metrics.record} reads of a finished request. */
+export type FinishedRequest = Pick<
+  RequestRecord,
+  "layer" | "route" | "tool" | "status" | "latencyMs" | "inputTokens" | "outputTokens"
+>;
 
 const labelKeys = new Map<string, string>();
 
@@ -66,7 +75,27 @@ export class Gauge {
   }
 }
 
-const DEFAULT_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
+/** Seconds: from a cache hit (tens of microseconds) to a long cloud answer. */
+const DEFAULT_BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
 
 /** A histogram of durations in seconds. */
 export class Histogram {
@@ -99,15 +128,55 @@ export class Histogram {
   }
 }
 
-/** The gateway's metrics. */
+/**
+ * The `final_layer` / `layer_name` spelling of each layer that dashboards
+ * made for this kind of gateway already query (`final_layer="L3_Cloud"`).
+ * `gateway` (refused by the gateway itself) is their `L0_AuthBlocked`.
+ */
+const COMPAT_LAYER: Readonly<Record<string, string>> = {
+  gateway: "L0_AuthBlocked",
+  l1a: "L1a_ExactCache",
+  l1b: "L1b_SemanticCache",
+  l2: "L2_SLM",
+  l3: "L3_Cloud",
+};
+
+/** The compatible spelling of a layer (see {@linkcode COMPAT_LAYER}). */
+export function compatLayer(layer: string): string {
+  return COMPAT_LAYER[layer] ?? "other";
+}
+
+/**
+ * The `endpoint_family` of a route (the protocol the client spoke, or
+ * `native` for `POST /api/chat`): `openai`, `anthropic`, `gemini`, `native`.
+ */
+export function endpointFamily(route: string): string {
+  if (route === "openai_chat" || route === "openai_responses") return "openai";
+  if (route === "anthropic" || route === "gemini" || route === "native") return route;
+  return "other";
+}
+
+/** The gateway's metrics. Every label takes its values from a bounded set. */
 export class Metrics {
   readonly requests = new Counter(
     "isartor_requests_total",
-    "Requests answered, by route, layer and status.",
+    "Requests finished, by the layer that answered (layer, and final_layer in the compatible spelling), status (status, status_code), route, endpoint_family and client tool.",
   );
   readonly latency = new Histogram(
     "isartor_request_duration_seconds",
-    "Time to the response headers, by layer.",
+    "Time to the response headers, by the layer that answered and endpoint_family.",
+  );
+  readonly layerLatency = new Histogram(
+    "isartor_layer_duration_seconds",
+    "Each layer's own time per request (until it answered or passed on), by layer (layer_name: the compatible spelling) and outcome.",
+  );
+  readonly tokensSaved = new Counter(
+    "isartor_tokens_saved_total",
+    "Tokens the cloud was not paid for: the usage of answers a local layer served, by layer, direction (input, output), endpoint_family and client.",
+  );
+  readonly costSaved = new Counter(
+    "isartor_cost_saved_usd_total",
+    "Estimated USD not spent: the saved tokens at the provider's price (provider_prices, else built-in list-price estimates), by layer, endpoint_family and client.",
   );
   readonly upstreamAttempts = new Counter(
     "isartor_upstream_attempts_total",
@@ -139,6 +208,37 @@ export class Metrics {
   );
   readonly startedAt = Date.now();
 
+  /** Counts one layer's turn (the pipeline's timer). */
+  readonly observeLayer = (layer: string, outcome: string, seconds: number): void => {
+    this.layerLatency.observe(seconds, { layer, layer_name: compatLayer(layer), outcome });
+  };
+
+  /**
+   * Counts one finished request: its count, its latency and, when a local
+   * layer answered, the tokens and the estimated cost it saved.
+   */
+  record(r: FinishedRequest, savedCostUsd: number): void {
+    const final_layer = compatLayer(r.layer);
+    const endpoint_family = endpointFamily(r.route);
+    const client = clientLabel(r.tool);
+    const status = String(r.status);
+    this.requests.inc({
+      layer: r.layer,
+      final_layer,
+      route: r.route,
+      endpoint_family,
+      status,
+      status_code: status,
+      client,
+    });
+    this.latency.observe(r.latencyMs / 1000, { layer: r.layer, final_layer, endpoint_family });
+    if (!isDeflected(r)) return;
+    const saved = { layer: r.layer, final_layer, endpoint_family, client };
+    if (r.inputTokens) this.tokensSaved.inc({ ...saved, direction: "input" }, r.inputTokens);
+    if (r.outputTokens) this.tokensSaved.inc({ ...saved, direction: "output" }, r.outputTokens);
+    if (savedCostUsd > 0) this.costSaved.inc(saved, savedCostUsd);
+  }
+
   /** The Prometheus text exposition. */
   render(): string {
     const uptime = new Gauge("isartor_uptime_seconds", "Seconds since the gateway started.");
@@ -146,6 +246,9 @@ export class Metrics {
     return [
       this.requests,
       this.latency,
+      this.layerLatency,
+      this.tokensSaved,
+      this.costSaved,
       this.upstreamAttempts,
       this.fallbacks,
       this.streamErrors,

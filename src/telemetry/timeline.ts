@@ -6,8 +6,8 @@
  * @module
  */
 
-import { costUsd, type PriceInfo } from "./prices.ts";
-import { isDeflected, type RequestRecord } from "./stats.ts";
+import type { PriceInfo } from "./prices.ts";
+import { isDeflected, type RequestRecord, savedCostUsd } from "./stats.ts";
 
 /** One minute of traffic. */
 export interface MinuteBucket {
@@ -50,11 +50,8 @@ export class Timeline {
     if (r.status >= 400) b.errors++;
     b.latency_ms_total += r.latencyMs;
     if (isDeflected(r)) {
-      const input = r.inputTokens ?? 0;
-      const output = r.outputTokens ?? 0;
-      b.saved_tokens += input + output;
-      const price = this.#prices[r.provider];
-      if (price) b.saved_cost_usd += costUsd(price, input, output, r.cachedTokens);
+      b.saved_tokens += (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
+      b.saved_cost_usd += savedCostUsd(r, this.#prices);
     }
   }
 
