@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { promtool, skipPromtool } from "../support/promtool.ts";
+import { prometheusPath, startPrometheus } from "../support/prometheus.ts";
 import {
   expandGrafanaVars,
   type Exposition,
@@ -63,6 +64,7 @@ async function servedGateway() {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
   return {
     text,
+    url: gw.url,
     async close() {
       await gw.close();
       await mock.close();
@@ -207,6 +209,35 @@ Deno.test("grafana: every panel of deploy/grafana/isartor.json queries what /met
   } finally {
     await served.close();
   }
+});
+
+Deno.test({
+  name: "grafana: every panel's query returns series from a real Prometheus scraping the gateway",
+  // The same Debian package as promtool.
+  ignore: skipPromtool() || !prometheusPath(),
+  async fn() {
+    const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD));
+    const served = await servedGateway();
+    const prometheus = await startPrometheus(new URL(served.url).host);
+    try {
+      // Two scrapes: enough for rate() and increase() to have a value.
+      await prometheus.scraped(2);
+      const empty: string[] = [];
+      for (const p of dashboard.panels as Panel[]) {
+        for (const t of p.targets ?? []) {
+          const series = await prometheus.query(expandGrafanaVars(t.expr));
+          if (series.length === 0) empty.push(`${p.title}: ${t.expr}`);
+        }
+      }
+      assert.deepEqual(empty, [], "panels with no data");
+      // The layers the gateway answered with, as the dashboard's per-layer panel groups them.
+      const layers = await prometheus.query("sum by (layer) (isartor_requests_total)");
+      assert.deepEqual(layers.map((s) => s.metric.layer).sort(), ["gateway", "l1a", "l1b", "l3"]);
+    } finally {
+      await prometheus.close();
+      await served.close();
+    }
+  },
 });
 
 Deno.test({
