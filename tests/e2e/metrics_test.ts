@@ -11,6 +11,7 @@ import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { promtool, skipPromtool } from "../support/promtool.ts";
 import { prometheusPath, startPrometheus } from "../support/prometheus.ts";
+import { skipWithout } from "../support/system_tool.ts";
 import {
   expandGrafanaVars,
   type Exposition,
@@ -214,7 +215,8 @@ Deno.test("grafana: every panel of deploy/grafana/isartor.json queries what /met
 Deno.test({
   name: "grafana: every panel's query returns series from a real Prometheus scraping the gateway",
   // The same Debian package as promtool.
-  ignore: skipPromtool() || !prometheusPath(),
+  ignore: skipPromtool() ||
+    skipWithout(prometheusPath(), "prometheus", "apt-get install prometheus"),
   async fn() {
     const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD));
     const served = await servedGateway();

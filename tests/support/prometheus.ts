@@ -6,14 +6,11 @@
  * @module
  */
 
+import { findProgram } from "./system_tool.ts";
+
 /** The prometheus binary, or null when none is installed. */
 export function prometheusPath(): string | null {
-  for (const path of ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]) {
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch { /* not here */ }
-  }
-  return null;
+  return findProgram(["/usr/bin/prometheus", "/usr/local/bin/prometheus"]);
 }
 
 /** A free loopback port (listen, read, close). */

@@ -6,28 +6,16 @@
  * @module
  */
 
-/** Where promtool is looked for. */
-const CANDIDATES = ["/usr/bin/promtool", "/usr/local/bin/promtool"];
+import { findProgram, skipWithout } from "./system_tool.ts";
 
 /** The promtool binary, or null when none is installed. */
 export function promtoolPath(): string | null {
-  const configured = Deno.env.get("ISARTOR_TEST_PROMTOOL");
-  for (const path of configured ? [configured] : CANDIDATES) {
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch { /* not here */ }
-  }
-  return null;
+  return findProgram(["/usr/bin/promtool", "/usr/local/bin/promtool"], "ISARTOR_TEST_PROMTOOL");
 }
 
 /** Whether promtool tests are skipped here (no promtool, not CI). */
 export function skipPromtool(): boolean {
-  if (promtoolPath()) return false;
-  if (Deno.env.get("CI")) {
-    throw new Error("promtool is missing under CI: .ci/run must install Debian's prometheus");
-  }
-  console.warn("promtool checks skipped: no promtool (apt-get install prometheus)");
-  return true;
+  return skipWithout(promtoolPath(), "promtool", "apt-get install prometheus");
 }
 
 /** Runs promtool with `args`, `input` on stdin; its exit code and output. */
