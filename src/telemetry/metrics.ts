@@ -47,8 +47,11 @@ export class Counter {
   constructor(readonly name: string, readonly help: string) {}
   /** Adds `n` (default 1) to the series with these labels. */
   inc(labels: Labels = {}, n = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + n);
+    this.incKey(labelKey(labels), n);
+  }
+  /** Adds `n` to the series of a rendered label set (as `inc` renders labels). */
+  incKey(key: string, n = 1): void {
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
   /** The current value of one series. */
   get(labels: Labels = {}): number {
@@ -106,10 +109,16 @@ export class Histogram {
     readonly buckets: number[] = DEFAULT_BUCKETS,
   ) {}
   observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 });
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
+    this.observeKey(value, labelKey(labels));
+  }
+  /** Counts `value` into the series of a rendered label set (as `inc` renders labels). */
+  observeKey(value: number, key: string): void {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 });
+    // Per bucket, not cumulative: one increment per observation; render() adds them up.
+    let i = 0;
+    while (i < this.buckets.length && value > this.buckets[i]) i++;
+    if (i < this.buckets.length) s.counts[i]++;
     s.sum += value;
     s.count++;
   }
@@ -117,9 +126,11 @@ export class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : "";
-      this.buckets.forEach((b, i) =>
-        lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`)
-      );
+      let below = 0;
+      this.buckets.forEach((b, i) => {
+        below += s.counts[i];
+        lines.push(`${this.name}_bucket{${sep}le="${b}"} ${below}`);
+      });
       lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`);
       lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${s.count}`);
@@ -154,6 +165,37 @@ export function endpointFamily(route: string): string {
   if (route === "openai_chat" || route === "openai_responses") return "openai";
   if (route === "anthropic" || route === "gemini" || route === "native") return route;
   return "other";
+}
+
+/** The rendered label sets a request of one shape counts into. */
+interface RequestSeries {
+  requests: string;
+  latency: string;
+  savedInput: string;
+  savedOutput: string;
+  costSaved: string;
+}
+
+function requestSeries(r: FinishedRequest, client: string): RequestSeries {
+  const final_layer = compatLayer(r.layer);
+  const endpoint_family = endpointFamily(r.route);
+  const status = String(r.status);
+  const saved = { layer: r.layer, final_layer, endpoint_family, client };
+  return {
+    requests: labelKey({
+      layer: r.layer,
+      final_layer,
+      route: r.route,
+      endpoint_family,
+      status,
+      status_code: status,
+      client,
+    }),
+    latency: labelKey({ layer: r.layer, final_layer, endpoint_family }),
+    savedInput: labelKey({ ...saved, direction: "input" }),
+    savedOutput: labelKey({ ...saved, direction: "output" }),
+    costSaved: labelKey(saved),
+  };
 }
 
 /** The gateway's metrics. Every label takes its values from a bounded set. */
@@ -208,35 +250,40 @@ export class Metrics {
   );
   readonly startedAt = Date.now();
 
+  readonly #layerKeys = new Map<string, string>();
+
   /** Counts one layer's turn (the pipeline's timer). */
   readonly observeLayer = (layer: string, outcome: string, seconds: number): void => {
-    this.layerLatency.observe(seconds, { layer, layer_name: compatLayer(layer), outcome });
+    const shape = `${layer}\u0001${outcome}`;
+    let key = this.#layerKeys.get(shape);
+    if (key === undefined) {
+      key = labelKey({ layer, layer_name: compatLayer(layer), outcome });
+      this.#layerKeys.set(shape, key);
+    }
+    this.layerLatency.observeKey(seconds, key);
   };
+
+  /** The series keys of each request shape seen (bounded: every part is a bounded label). */
+  readonly #shapes = new Map<string, RequestSeries>();
 
   /**
    * Counts one finished request: its count, its latency and, when a local
    * layer answered, the tokens and the estimated cost it saved.
    */
   record(r: FinishedRequest, savedCostUsd: number): void {
-    const final_layer = compatLayer(r.layer);
-    const endpoint_family = endpointFamily(r.route);
     const client = clientLabel(r.tool);
-    const status = String(r.status);
-    this.requests.inc({
-      layer: r.layer,
-      final_layer,
-      route: r.route,
-      endpoint_family,
-      status,
-      status_code: status,
-      client,
-    });
-    this.latency.observe(r.latencyMs / 1000, { layer: r.layer, final_layer, endpoint_family });
+    const shape = `${r.layer}\u0001${r.route}\u0001${r.status}\u0001${client}`;
+    let k = this.#shapes.get(shape);
+    if (!k) {
+      k = requestSeries(r, client);
+      if (this.#shapes.size < 4096) this.#shapes.set(shape, k);
+    }
+    this.requests.incKey(k.requests);
+    this.latency.observeKey(r.latencyMs / 1000, k.latency);
     if (!isDeflected(r)) return;
-    const saved = { layer: r.layer, final_layer, endpoint_family, client };
-    if (r.inputTokens) this.tokensSaved.inc({ ...saved, direction: "input" }, r.inputTokens);
-    if (r.outputTokens) this.tokensSaved.inc({ ...saved, direction: "output" }, r.outputTokens);
-    if (savedCostUsd > 0) this.costSaved.inc(saved, savedCostUsd);
+    if (r.inputTokens) this.tokensSaved.incKey(k.savedInput, r.inputTokens);
+    if (r.outputTokens) this.tokensSaved.incKey(k.savedOutput, r.outputTokens);
+    if (savedCostUsd > 0) this.costSaved.incKey(k.costSaved, savedCostUsd);
   }
 
   /** The Prometheus text exposition. */
