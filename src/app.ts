@@ -257,7 +257,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.get("/api/v1/stats", statsHandler(recorder.stats));
   app.get("/api/v1/timeline", (c) => {
     const minutes = Number(c.req.query("minutes") ?? 60);
-    return c.json(timelineReport(recorder.timeline, Number.isFinite(minutes) ? minutes : 60));
+    const caller = c.get("caller");
+    const n = Number.isFinite(minutes) ? minutes : 60;
+    return c.json(timelineReport(recorder.timeline, n, caller.admin ? undefined : caller.tenant));
   });
   app.get(
     "/api/v1/providers",

@@ -70,6 +70,16 @@ Deno.test({
         headers: { authorization: `Bearer ${KEY}` },
       })).json();
       assert.equal(stats.layers.l1a.requests, 1);
+      // The charts count what the cards count: this key's tenant, not the refused wrong key.
+      const timeline = await (await fetch(`${gw.url}/api/v1/timeline?minutes=60`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      })).json();
+      const charted = timeline.buckets.reduce(
+        (n: number, b: { layers: Record<string, number> }) =>
+          n + Object.values(b.layers).reduce((a, x) => a + x, 0),
+        0,
+      );
+      assert.equal(charted, stats.totals.requests);
       assert.equal(stats.layers.l3.requests, 2);
       await page.waitForFunction(
         `document.querySelector("#c-requests")?.textContent === "${stats.totals.requests}"`,
