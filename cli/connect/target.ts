@@ -50,8 +50,8 @@ export interface ConnectTarget {
   files(ctx: ConnectContext): FileSpec[];
   /** What the user still has to do (restart the app, source a file...). */
   notes(ctx: ConnectContext): string[];
-  /** The protocol its live test in `connect status` speaks. */
-  probe: "openai_chat" | "anthropic" | "gemini" | "none";
+  /** The protocol its live test in `connect status` speaks (`mcp`: it only hosts the MCP server). */
+  probe: "openai_chat" | "openai_responses" | "anthropic" | "gemini" | "mcp";
 }
 
 /** The key a tool sends when the gateway has none (any non-empty value; never a secret). */
