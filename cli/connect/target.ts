@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileSpec } from "./edit.ts";
+import type { FileSpec, Setting } from "./edit.ts";
 
 /** The operating systems whose config locations differ. */
 export type Platform = "linux" | "darwin" | "windows";
@@ -99,4 +99,34 @@ export function appConfigDir(ctx: ConnectContext): string {
 /** The MCP server entry most hosts read (`mcpServers.<name>` with command and args). */
 export function mcpServerEntry(ctx: ConnectContext): { command: string; args: string[] } {
   return { command: ctx.mcp.command, args: [...ctx.mcp.args] };
+}
+
+/** The env file of a tool that reads its settings from the environment only. */
+export function envFilePath(ctx: ConnectContext, tool: string): string {
+  return join(ctx.dataDir, "connect", `${tool}.env`);
+}
+
+/**
+ * That env file's spec: `export NAME=value` lines in `<data_dir>/connect/<tool>.env`,
+ * 0600 when it holds the gateway key; the user sources it (see {@linkcode sourceNote}).
+ */
+export function envFileSpec(
+  ctx: ConnectContext,
+  tool: string,
+  label: string,
+  settings: Setting[],
+): FileSpec {
+  return {
+    path: envFilePath(ctx, tool),
+    format: "dotenv",
+    exportLines: true,
+    label,
+    settings,
+    secret: secretOf(ctx),
+  };
+}
+
+/** The note that tells the user to source a tool's env file. */
+export function sourceNote(ctx: ConnectContext, tool: string, before: string): string {
+  return `run \`. ${envFilePath(ctx, tool)}\` ${before}`;
 }

@@ -11,6 +11,20 @@ import { startMockUpstream } from "../../support/mock_upstream.ts";
 
 const KEY = "gw-status-key-0123456789";
 
+function ctxFor(home: string, gatewayUrl: string, gatewayKey: string): ConnectContext {
+  return {
+    home,
+    env: {},
+    platform: "linux",
+    gatewayUrl,
+    gatewayKey,
+    defaultModel: "gpt-4o-mini",
+    mcp: { command: "isartor", args: ["mcp"] },
+    dataDir: `${home}/.isartor`,
+    extra: {},
+  };
+}
+
 function capture(): { io: CliIO; out: string[] } {
   const out: string[] = [];
   const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), isTty: false };
@@ -29,17 +43,7 @@ Deno.test("connect status: a live test per connected tool in its protocol, --jso
   });
   const home = await Deno.makeTempDir({ prefix: "isartor-status-" });
   try {
-    const ctx: ConnectContext = {
-      home,
-      env: {},
-      platform: "linux",
-      gatewayUrl: gw.url,
-      gatewayKey: KEY,
-      defaultModel: "gpt-4o-mini",
-      mcp: { command: "isartor", args: ["mcp"] },
-      dataDir: `${home}/.isartor`,
-      extra: {},
-    };
+    const ctx = ctxFor(home, gw.url, KEY);
     const stateDir = `${ctx.dataDir}/connect`;
     for (const tool of ["claude", "codex", "gemini", "opencode", "cursor"]) {
       await applyChanges(stateDir, tool, gw.url, planChanges(TARGETS[tool].files(ctx)));
@@ -97,17 +101,7 @@ Deno.test("connect status: a gateway that is down is said per tool", async () =>
   const url = `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}`;
   l.close();
   try {
-    const ctx: ConnectContext = {
-      home,
-      env: {},
-      platform: "linux",
-      gatewayUrl: url,
-      gatewayKey: "",
-      defaultModel: "gpt-4o-mini",
-      mcp: { command: "isartor", args: ["mcp"] },
-      dataDir: `${home}/.isartor`,
-      extra: {},
-    };
+    const ctx = ctxFor(home, url, "");
     const stateDir = `${ctx.dataDir}/connect`;
     await applyChanges(stateDir, "claude", url, planChanges(TARGETS.claude.files(ctx)));
     const { io, out } = capture();
