@@ -97,7 +97,9 @@ export async function probeTarget(
   };
   if (first === null && target.spec.auth !== "none") {
     result.status = "no key";
-    result.message = `no key stored; fix: isartor set-key -p ${target.name}`;
+    result.message = `no key stored; fix: isartor set-key -p ${target.name}${
+      target.spec.auth === "copilot" ? " --device" : ""
+    }`;
     return result;
   }
   const started = performance.now();
@@ -129,7 +131,10 @@ export async function probeTarget(
 
 /** What to do about a failed probe. */
 export function probeFix(r: ProbeResult): string {
-  if (r.status === "no key") return `run \`isartor set-key -p ${r.provider}\``;
+  if (r.status === "no key") {
+    const how = PROVIDERS[r.provider]?.auth === "copilot" ? " --device" : "";
+    return `run \`isartor set-key -p ${r.provider}${how}\``;
+  }
   if (r.status === "unreachable" && PROVIDERS[r.provider]?.local) {
     return `start ${PROVIDERS[r.provider].label} on ${
       new URL(r.endpoint).host

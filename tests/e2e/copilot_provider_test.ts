@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { COPILOT_HEADERS } from "../../src/providers/table.ts";
 import { allowedHosts } from "../../cli/permissions.ts";
+import { probeTarget } from "../../cli/probe.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { startMockGithub } from "../support/mock_github.ts";
 import { DEFAULT_ANSWER_TEXT, startMockUpstream } from "../support/mock_upstream.ts";
@@ -163,4 +164,27 @@ Deno.test("copilot: its hosts join the network allow-list only when it is config
     fallback_providers: [{ provider: "copilot", api_key: "gho_x" }],
   }));
   assert.ok(fallback.includes("api.github.com:443"));
+});
+
+Deno.test("copilot: /v1/models and isartor check's probe use the exchanged token", async () => {
+  await using r = await rig();
+  const res = await fetch(`${r.gw.url}/v1/models`);
+  const body = await res.json();
+  assert.equal(res.status, 200);
+  assert.ok(Array.isArray(body.data) && body.data.length > 0);
+  const seen = r.copilot.requests.at(-1)!;
+  assert.equal(`${seen.method} ${seen.path}`, "GET /individual/models");
+  assert.equal(seen.headers.authorization, "Bearer cop-1");
+
+  const probe = await probeTarget(r.gw.gateway.targets[0], 5);
+  assert.equal(probe.status, "ok", probe.message);
+  assert.equal(probe.endpoint, `${r.copilot.url}/individual/models`);
+  assert.equal(probe.key, "gho_…oken");
+});
+
+Deno.test("copilot: isartor check says a refused GitHub token plainly", async () => {
+  await using r = await rig({ keys: ["gho_revoked_token"] });
+  const probe = await probeTarget(r.gw.gateway.targets[0], 5);
+  assert.equal(probe.status, "http");
+  assert.match(probe.message, /GitHub refused the stored token/);
 });
