@@ -168,7 +168,11 @@ export async function applyChanges(
     if (c.after === c.before) {
       report.unchanged.push(c.spec.path);
     } else {
-      Deno.mkdirSync(dirOf(c.spec.path), { recursive: true });
+      // A directory we create for a file holding a secret is the owner's alone.
+      Deno.mkdirSync(
+        dirOf(c.spec.path),
+        c.spec.secret ? { recursive: true, mode: 0o700 } : { recursive: true },
+      );
       const keep = record.mode ?? null;
       writeAtomic(c.spec.path, c.after, c.spec.secret ? 0o600 : keep);
       report.changed.push(c.spec.path);

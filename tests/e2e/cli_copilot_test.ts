@@ -68,6 +68,8 @@ Deno.test("connect claude-copilot --device: Claude Code's settings and the copil
     assert.match(settings.env.ANTHROPIC_BASE_URL, /^http:\/\/127\.0\.0\.1:/);
     const credentials = `${home}/.isartor/credentials`;
     assert.equal((await Deno.stat(credentials)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(`${home}/.isartor`)).mode! & 0o777, 0o700);
+    assert.doesNotMatch(r.stderr, /readable by other users/);
 
     // A gateway loading that configuration (token URL and Copilot API at the mocks) answers
     // an Anthropic request from the Copilot mock.
