@@ -10,7 +10,7 @@ import { CODECS } from "../protocol/codecs.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ChatRequest } from "../pipeline/types.ts";
 import type { Target } from "../providers/targets.ts";
-import { authHeaders, endpointUrl } from "../providers/targets.ts";
+import { authHeaders, endpointUrl, upstreamAuth } from "../providers/targets.ts";
 import { relayHeaders } from "../layers/cloud.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError, upstreamErrorMessage } from "./errors.ts";
@@ -60,8 +60,9 @@ export function modelsHandler(deps: MiscDeps) {
     if (primary.spec.protocol === "openai_chat" && !anthropicClient) {
       try {
         const key = primary.keys.peek()?.key ?? null;
-        const res = await fetch(endpointUrl(primary, "models"), {
-          headers: authHeaders(primary, key, ctx.clientCredential),
+        const auth = await upstreamAuth(primary, key, ctx.clientCredential);
+        const res = await fetch(endpointUrl({ ...primary, baseUrl: auth.baseUrl }, "models"), {
+          headers: auth.headers,
           signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(MODELS_TIMEOUT_MS)]),
         });
         if (res.ok) upstreamBody = await res.json();
