@@ -258,14 +258,17 @@ Deno.test("one repository and one release key: install scripts, docs and update 
   parsePublicKey(RELEASE_PUBLIC_KEY);
 });
 
-Deno.test("nothing calls home: the release hosts appear only in isartor update's code", async () => {
+Deno.test("nothing calls home: the release API and asset hosts appear only in isartor update's code", async () => {
   const hits: string[] = [];
   for (const dir of ["src", "cli"]) {
     const walk = async (d: string): Promise<void> => {
       for await (const e of Deno.readDir(`${REPO_ROOT}/${d}`)) {
         const p = `${d}/${e.name}`;
         if (e.isDirectory) await walk(p);
-        else if (p.endsWith(".ts") && /api\.github\.com|githubusercontent/.test(await read(p))) {
+        else if (
+          p.endsWith(".ts") &&
+          /releases\/(latest|tags)|release-assets\.|objects\.githubusercontent/.test(await read(p))
+        ) {
           hits.push(p);
         }
       }
