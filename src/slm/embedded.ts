@@ -104,8 +104,10 @@ export class EmbeddedSlm implements SlmBackend {
         temperature: req.temperature,
         ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
         stream: true,
+        // llama-server's own option (not in wllama's types): the last chunk carries usage.
+        stream_options: { include_usage: true },
         abortSignal: req.signal,
-      }) as AsyncIterable<Chunk>;
+      } as Parameters<Wllama["createChatCompletion"]>[0]) as AsyncIterable<Chunk>;
     } catch (e) {
       throw new SlmError(`the embedded model failed: ${(e as Error).message}`);
     }

@@ -53,7 +53,7 @@ const SMALL: GgufShape = {
   nHeadKv: 2,
   nFf: 64,
   nVocab: 320,
-  nCtx: 512,
+  nCtx: 4096,
 };
 
 /** The shape of Qwen2.5-0.5B-Instruct (the default router model), for speed measurements. */
