@@ -7,6 +7,7 @@
 
 import type { Config } from "../config/schema.ts";
 import { locateModel, type ModelEnv, modelPaths } from "../embed/models.ts";
+import type { ModelManifest } from "../embed/model_files.ts";
 import type { SlmBackend } from "./backend.ts";
 import { RemoteSlm } from "./remote.ts";
 import { ggufFileOf, QWEN2_5_0_5B_INSTRUCT_Q4 } from "./router_model.ts";
@@ -45,8 +46,12 @@ export function routerProblem(config: Config): string | null {
   return null;
 }
 
-/** The GGUF file the embedded backend loads: `model_path`, or the verified default; null when absent. */
-export async function routerModelFile(config: Config, env: ModelEnv = {}): Promise<string | null> {
+/** The GGUF file the embedded backend loads: `model_path`, or the pinned default (sizes checked); null when absent. */
+export async function routerModelFile(
+  config: Config,
+  env: ModelEnv = {},
+  manifest: ModelManifest = QWEN2_5_0_5B_INSTRUCT_Q4,
+): Promise<string | null> {
   if (config.model_path) {
     try {
       return (await Deno.stat(config.model_path)).isFile ? config.model_path : null;
@@ -54,8 +59,8 @@ export async function routerModelFile(config: Config, env: ModelEnv = {}): Promi
       return null;
     }
   }
-  const { found } = await locateModel(QWEN2_5_0_5B_INSTRUCT_Q4, modelPaths(config, env), false);
-  return found ? `${found.folder}/${ggufFileOf(QWEN2_5_0_5B_INSTRUCT_Q4)}` : null;
+  const { found } = await locateModel(manifest, modelPaths(config, env), false);
+  return found ? `${found.folder}/${ggufFileOf(manifest)}` : null;
 }
 
 /**

@@ -98,16 +98,18 @@ export class EmbeddedSlm implements SlmBackend {
   async *generate(req: SlmRequest): AsyncGenerator<SlmChunk> {
     let iter: AsyncIterable<Chunk>;
     try {
-      iter = await this.wllama.createChatCompletion({
-        messages: req.messages,
-        max_tokens: req.maxTokens,
-        temperature: req.temperature,
-        ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
-        stream: true,
-        // llama-server's own option (not in wllama's types): the last chunk carries usage.
-        stream_options: { include_usage: true },
-        abortSignal: req.signal,
-      } as Parameters<Wllama["createChatCompletion"]>[0]) as AsyncIterable<Chunk>;
+      iter = await this.wllama.createChatCompletion(
+        {
+          messages: req.messages,
+          max_tokens: req.maxTokens,
+          temperature: req.temperature,
+          ...(req.topLogprobs ? { logprobs: true, top_logprobs: req.topLogprobs } : {}),
+          stream: true,
+          // llama-server's own option (not in wllama's types): the last chunk carries usage.
+          stream_options: { include_usage: true },
+          abortSignal: req.signal,
+        } as Parameters<Wllama["createChatCompletion"]>[0],
+      ) as AsyncIterable<Chunk>;
     } catch (e) {
       throw new SlmError(`the embedded model failed: ${(e as Error).message}`);
     }
