@@ -21,7 +21,7 @@
 import { loadEmbeddedSlm } from "../../src/slm/embedded.ts";
 import type { SlmChunk, SlmRequest } from "../../src/slm/backend.ts";
 import { QWEN2_5_0_5B_SHAPE, writeTinyGguf } from "../../tests/support/tiny_gguf.ts";
-import { startMockSlm } from "../../tests/support/mock_slm.ts";
+import { l2Config, startMockSlm } from "../../tests/support/mock_slm.ts";
 import { startGateway } from "../../tests/support/gateway_harness.ts";
 import { startMockUpstream } from "../../tests/support/mock_upstream.ts";
 import { fmt } from "../format.ts";
@@ -148,15 +148,11 @@ async function runProbe(ctx: ScenarioContext, path: string, samples: number, dec
 async function remoteOverhead(samples: number) {
   const slm = await startMockSlm({ answer: "The capital of France is Paris.", pieceChars: 4 });
   const upstream = await startMockUpstream();
-  const gw = await startGateway({
-    llm_provider: "openai",
-    external_llm_url: `${upstream.url}/v1`,
-    external_llm_api_key: "sk-bench",
-    enable_slm_router: true,
+  const gw = await startGateway(l2Config(upstream.url, {
     router_backend: "remote",
     vllm_url: `${slm.url}/v1`,
     vllm_model: "bench-model",
-  });
+  }));
   const post = (url: string, body: unknown) =>
     fetch(url, {
       method: "POST",

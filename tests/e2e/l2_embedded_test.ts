@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway, type TestGateway } from "../support/gateway_harness.ts";
 import { writeTinyGguf } from "../support/tiny_gguf.ts";
+import { l2Config } from "../support/mock_slm.ts";
 import { SseParser } from "../../src/protocol/sse.ts";
 
 /** After the chat template's "assistant\n" the model says "1: Paris." (and "1" is SIMPLE). */
@@ -39,14 +40,10 @@ Deno.test("l2 embedded: a GGUF loads through wllama and answers in every protoco
   const modelPath = `${dir}/tiny.gguf`;
   await Deno.writeFile(modelPath, writeTinyGguf({ chain: CHAIN }));
   const upstream = await startMockUpstream({ answer: { text: "from the cloud" } });
-  const gw = await startGateway({
-    llm_provider: "openai",
-    external_llm_url: `${upstream.url}/v1`,
-    external_llm_api_key: "sk-test",
-    enable_slm_router: true,
+  const gw = await startGateway(l2Config(upstream.url, {
     router_backend: "embedded",
     model_path: modelPath,
-  });
+  }));
   try {
     assert.match(await waitReady(gw), /^on \(embedded: tiny\)$/);
     const question = "What is the capital of France?";
@@ -133,13 +130,7 @@ Deno.test("l2 embedded: a COMPLEX label, a truncated answer and a missing model 
   await Deno.writeFile(`${dir}/complex.gguf`, writeTinyGguf({ chain: ["\n", "2", "<|im_end|>"] }));
   await Deno.writeFile(`${dir}/endless.gguf`, writeTinyGguf({ chain: ["\n", "1", "x"] }));
   const upstream = await startMockUpstream({ answer: { text: "from the cloud" } });
-  const base = {
-    llm_provider: "openai",
-    external_llm_url: `${upstream.url}/v1`,
-    external_llm_api_key: "sk-test",
-    enable_slm_router: true,
-    layer2: { max_answer_tokens: 16 },
-  };
+  const base = l2Config(upstream.url, { layer2: { max_answer_tokens: 16 } });
   const body = { model: "m", messages: [{ role: "user", content: "Capital of France?" }] };
   try {
     for (const [file, outcome] of [["complex", "not_simple"], ["endless", "quality_truncated"]]) {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway, type TestGateway } from "../support/gateway_harness.ts";
-import { type MockSlm, startMockSlm } from "../support/mock_slm.ts";
+import { l2Config, type MockSlm, startMockSlm } from "../support/mock_slm.ts";
 import { SseParser } from "../../src/protocol/sse.ts";
 
 type Json = Record<string, unknown>;
@@ -15,16 +15,12 @@ async function setup(
 ) {
   const upstream = await startMockUpstream({ answer: { text: "from the cloud" } });
   const slm = await startMockSlm(slmInit);
-  const gw = await startGateway({
-    llm_provider: "openai",
-    external_llm_url: `${upstream.url}/v1`,
-    external_llm_api_key: "sk-test",
-    enable_slm_router: true,
+  const gw = await startGateway(l2Config(upstream.url, {
     router_backend: "vllm",
     vllm_url: withV1 ? `${slm.url}/v1` : slm.url,
     vllm_model: "qwen2.5-0.5b-instruct",
     ...extra,
-  });
+  }));
   return {
     upstream,
     slm,
@@ -215,15 +211,11 @@ Deno.test("l2 remote: a failing or slow model server passes to L3, counted", asy
 
 Deno.test("l2 remote: an unreachable model server passes to L3", async () => {
   const upstream = await startMockUpstream({ answer: { text: "from the cloud" } });
-  const gw = await startGateway({
-    llm_provider: "openai",
-    external_llm_url: `${upstream.url}/v1`,
-    external_llm_api_key: "sk-test",
-    enable_slm_router: true,
+  const gw = await startGateway(l2Config(upstream.url, {
     router_backend: "remote",
     vllm_url: "http://127.0.0.1:1/v1",
     vllm_model: "m",
-  });
+  }));
   try {
     const res = await chat(gw, QUESTION);
     assert.equal((await res.json()).choices[0].message.content, "from the cloud");

@@ -121,3 +121,17 @@ export function startMockSlm(init: Partial<MockSlmBehaviour> = {}): Promise<Mock
     });
   });
 }
+
+/** Gateway config for L2 tests: L3 on `upstreamUrl` (an OpenAI-style mock), L2 on, plus `extra`. */
+export function l2Config(
+  upstreamUrl: string,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    llm_provider: "openai",
+    external_llm_url: `${upstreamUrl}/v1`,
+    external_llm_api_key: "sk-test",
+    enable_slm_router: true,
+    ...extra,
+  };
+}
