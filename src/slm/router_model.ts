@@ -3,9 +3,10 @@
  * (bartowski's quantization of Qwen's weights, Apache-2.0), 398 MB.
  *
  * Why this one: of the two sizes issue 13 names, 0.5B is the one a laptop CPU
- * runs through single-threaded WASM within an interactive budget (Qwen2-1.5B
- * in Q4 is 2.5 times the bytes and about three times slower per token, see
- * bench/scenarios/l2_router.ts); Qwen2.5 follows a "reply with one digit"
+ * comes closest to an interactive budget on a CPU: decoding reads every weight
+ * per token, and Qwen2-1.5B in Q4 is 2.5 times the bytes, so about 2.5 times
+ * slower than the 2.3 tokens/s bench/scenarios/l2_router.ts measured for the
+ * 0.5B shape here (an estimate; the 1.5B shape was not run); Qwen2.5 follows a "reply with one digit"
  * instruction and keeps the question's language, which the classifier and the
  * quality gate rely on; its licence allows redistribution. Q4_K_M is the usual
  * size/quality balance for llama.cpp.
