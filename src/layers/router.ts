@@ -50,6 +50,7 @@ export type L2Outcome =
   | "answered"
   | "not_eligible"
   | "loading"
+  | "unavailable"
   | "busy"
   | "not_simple"
   | "low_confidence"
@@ -152,7 +153,7 @@ export class RouterLayer implements Layer {
     }
     const slot = this.slot;
     if (!("ready" in slot)) {
-      this.#count("loading");
+      this.#count("loading" in slot ? "loading" : "unavailable");
       return next();
     }
     const backend = slot.ready;
