@@ -150,6 +150,7 @@ Deno.test("l2 embedded: a COMPLEX label, a truncated answer and a missing model 
       const res = await post(gw, "/v1/chat/completions", body);
       assert.equal(res.headers.get("x-isartor-layer"), "l3");
       await res.body?.cancel();
+      assert.match(gw.gateway.metrics.render(), /outcome="unavailable"\} 1/);
     } finally {
       await gw.close();
     }
