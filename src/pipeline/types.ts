@@ -110,6 +110,8 @@ export interface Answer {
   provider?: string;
   /** Extra response headers set by the layer that answered (cache age, similarity). */
   layerHeaders?: Record<string, string>;
+  /** An L2 answer the caches may store (`layer2.cache_answers`); L3 answers always may. */
+  cacheable?: boolean;
 }
 
 /** Calls the rest of the cascade (the layers after this one). */

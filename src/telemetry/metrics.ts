@@ -248,6 +248,10 @@ export class Metrics {
     "isartor_cache_store_errors_total",
     "Cache store operations that failed and degraded to pass-through.",
   );
+  readonly l2Decisions = new Counter(
+    "isartor_l2_decisions_total",
+    "What L2 decided per request: answered, or why it passed (not_eligible, busy, timeout, error, quality_*...).",
+  );
   readonly startedAt = Date.now();
 
   readonly #layerKeys = new Map<string, string>();
@@ -303,6 +307,7 @@ export class Metrics {
       this.cacheLookups,
       this.semanticRejections,
       this.cacheStoreErrors,
+      this.l2Decisions,
       uptime,
     ].map((m) => m.render()).join("\n") + "\n";
   }
