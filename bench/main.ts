@@ -29,6 +29,7 @@ import * as overhead from "./scenarios/overhead.ts";
 import * as semanticSearch from "./scenarios/semantic_search.ts";
 import * as embedding from "./scenarios/embedding.ts";
 import * as benignCheck from "./scenarios/benign_check.ts";
+import * as l2Router from "./scenarios/l2_router.ts";
 import { stopAllServers } from "./servers/spawn.ts";
 import type { LoadGenerator, ScenarioContext, ScenarioModule, TargetCheck } from "./types.ts";
 import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
@@ -42,6 +43,7 @@ export const SCENARIOS: readonly ScenarioModule[] = [
   semanticSearch,
   embedding,
   benignCheck,
+  l2Router,
 ];
 
 /** Version of the results file layout. */

@@ -38,6 +38,9 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   key_cooldown_secs: "Seconds a key rests after a 429 or an auth failure",
   fallback_providers: "Providers tried in order when the primary fails",
   model_aliases: "Model names clients may use, mapped to real model names",
+  copilot_token_url:
+    "The copilot provider's token exchange; \"\" is GitHub's (set for GitHub Enterprise)",
+  copilot_github_url: 'GitHub for `set-key -p copilot --device`; "" is https://github.com',
   l3_timeout_secs: "Seconds to wait for a provider before giving up",
   l3_max_retries: "Retries of a failed provider call (429, 5xx, network), 0 to 10",
   l3_retry_base_ms: "First retry delay in ms (doubles each time, with jitter)",
@@ -62,6 +65,13 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
     "The embedding server of backend remote: TEI or OpenAI-compatible URL, model, timeout",
   models_dir: 'Where `isartor models pull` keeps model files; "" means <data_dir>/models',
   embedding_threads: "WASM threads of the in-process embedder; 0: one per core, at most 4",
+  enable_slm_router:
+    "Let a small model (L2) answer simple single questions; off: a 0.5B model is often wrong",
+  router_backend: 'Where L2\'s model runs: "embedded" (wllama in process), "vllm" or "remote"',
+  vllm_url: 'L2 model server base URL (OpenAI-compatible), e.g. "http://127.0.0.1:8000/v1"',
+  vllm_model: "The model name the L2 server expects",
+  model_path: 'A GGUF file for the embedded L2 model; "" means `isartor models pull` default',
+  layer2: "L2 limits: timeout, answer tokens, classifier mode, caching, confidence, queue",
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
@@ -81,6 +91,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
     "set them here to override",
   l3_timeout_secs: "Cloud calls (L3)",
   cache_mode: "Caches (L1a exact, L1b semantic)",
+  enable_slm_router: "L2 small-model router (off by default)",
   log_requests: "Telemetry",
   mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
 };

@@ -39,6 +39,10 @@ import { CloudLayer } from "./layers/cloud.ts";
 import { FetchClient, Http1Client } from "./providers/http1_client.ts";
 import { ExactCacheLayer } from "./layers/exact_cache.ts";
 import { SemanticCacheLayer } from "./layers/semantic_cache.ts";
+import { RouterLayer } from "./layers/router.ts";
+import type { SlmBackend } from "./slm/backend.ts";
+import { buildRouterBackend, routerProblem } from "./slm/build.ts";
+import type { ModelEnv } from "./embed/models.ts";
 import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
@@ -88,6 +92,10 @@ export interface GatewayOptions {
   embedder?: Embedder;
   /** Where each config key came from (the CLI's loader knows; shown by the dashboard). */
   configOrigins?: Record<string, string>;
+  /** Replaces L2's small model (tests inject a loaded or failing one). */
+  slm?: SlmBackend | Promise<SlmBackend>;
+  /** HF_HOME and HOME, for finding the router model (the gateway reads no environment). */
+  modelEnv?: ModelEnv;
 }
 
 /** The protocol whose error envelope a path uses. */
@@ -100,7 +108,7 @@ export function protocolOfPath(path: string): WireProtocol {
 
 /** Builds the gateway from a validated config. Throws a one-line error if the config cannot work. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
-  const problem = targetProblem(config);
+  const problem = targetProblem(config) ?? routerProblem(config);
   if (problem) throw new GatewayError(500, "config_error", problem);
   const metrics = new Metrics();
   const targets = buildTargets(config);
@@ -149,9 +157,21 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxBytes: config.cache_max_bytes,
     }, metrics);
   }
-  const layers: Layer[] = [...(exact ? [exact] : []), ...(semantic ? [semantic] : []), cloud];
-  const pipeline = new Pipeline(layers);
-  const recorder = createRecorder(config, targets[0].name);
+  const router = config.enable_slm_router
+    ? RouterLayer.fromConfig(
+      config,
+      options.slm ?? buildRouterBackend(config, options.modelEnv),
+      metrics,
+    )
+    : null;
+  const layers: Layer[] = [
+    ...(exact ? [exact] : []),
+    ...(semantic ? [semantic] : []),
+    ...(router ? [router] : []),
+    cloud,
+  ];
+  const pipeline = new Pipeline(layers, metrics.observeLayer);
+  const recorder = createRecorder(config, targets[0].name, metrics);
   const chatDeps = {
     pipeline,
     metrics,
@@ -168,7 +188,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     layers: {
       l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
       l1b: semantic ? semantic.describe() : "off",
-      l2: "not built yet",
+      l2: router ? router.describe() : "off",
       l3: "on",
     },
     embedder: semantic
@@ -267,7 +287,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.get("/api/v1/stats", statsHandler(recorder.stats));
   app.get("/api/v1/timeline", (c) => {
     const minutes = Number(c.req.query("minutes") ?? 60);
-    return c.json(timelineReport(recorder.timeline, Number.isFinite(minutes) ? minutes : 60));
+    const caller = c.get("caller");
+    const n = Number.isFinite(minutes) ? minutes : 60;
+    return c.json(timelineReport(recorder.timeline, n, caller.admin ? undefined : caller.tenant));
   });
   app.get(
     "/api/v1/providers",
@@ -314,9 +336,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     err?: unknown,
     tenant = "",
   ): Response => {
-    const protocol = protocolOfPath(path);
+    const protocol = path === "/api/chat" ? "native" : protocolOfPath(path);
     const requestId = crypto.randomUUID();
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
     if (!recorder.counted(err)) {
       recorder.failed({ protocol, headers }, {
         requestId,
@@ -479,6 +500,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       cloud.close();
       await recorder.close();
       await semantic?.close();
+      await router?.close();
       // The exact cache closes the shared store; without it, the store is closed here.
       if (exact) await exact.cache.close();
       else await store?.close();

@@ -91,6 +91,10 @@ export const ConfigSchema = z.object({
   key_cooldown_secs: z.number().min(0).default(60),
   fallback_providers: z.array(FallbackProviderSchema).default([]),
   model_aliases: z.record(z.string(), z.string()).default({}),
+  /** The `copilot` provider's token exchange endpoint; "" is GitHub's (tests and GitHub Enterprise set it). */
+  copilot_token_url: z.string().default(""),
+  /** GitHub's web origin for the device flow (`isartor set-key -p copilot --device`); "" is github.com. */
+  copilot_github_url: z.string().default(""),
 
   l3_timeout_secs: z.number().positive().default(120),
   l3_max_retries: z.number().int().min(0).max(10).default(2),
@@ -132,6 +136,34 @@ export const ConfigSchema = z.object({
   /** WASM threads of the in-process embedder; 0 means one per core, at most 4. */
   embedding_threads: z.coerce.number().int().min(0).max(16).default(0),
   // --- end embeddings ---
+
+  // --- L2 small-model router (src/layers/router.ts, src/slm/, docs/architecture.md) ---
+  /** Let a small model answer simple, self-contained questions (off by default). */
+  enable_slm_router: z.boolean().default(false),
+  /** "embedded" (wllama in process) or "vllm" / "remote" (an OpenAI-compatible server at vllm_url). */
+  router_backend: z.enum(["embedded", "vllm", "remote"]).default("embedded"),
+  /** The router model server's base URL, with or without /v1. */
+  vllm_url: z.string().default(""),
+  /** The model name the router model server expects. */
+  vllm_model: z.string().default(""),
+  /** A GGUF file for the embedded backend; "" means the pinned default from `isartor models pull`. */
+  model_path: z.string().default(""),
+  layer2: z.object({
+    timeout_seconds: z.coerce.number().positive().default(10),
+    max_answer_tokens: z.coerce.number().int().positive().default(256),
+    classifier_mode: z.enum(["binary", "tiered"]).default("binary"),
+    cache_answers: z.boolean().default(false),
+    min_confidence: z.coerce.number().gt(0).max(1).default(0.8),
+    max_queue: z.coerce.number().int().min(0).default(4),
+  }).default({
+    timeout_seconds: 10,
+    max_answer_tokens: 256,
+    classifier_mode: "binary",
+    cache_answers: false,
+    min_confidence: 0.8,
+    max_queue: 4,
+  }),
+  // --- end L2 ---
 
   // --- Telemetry: `isartor stats` and `isartor logs --requests` (src/telemetry/) ---
   /** USD per million tokens per provider, for "estimated cost saved"; overrides the built-in estimates. */
@@ -201,6 +233,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   fallback_providers:
     'write it as an array of tables, e.g. [[fallback_providers]] provider = "groq" model = "llama-3.3-70b-versatile"',
   offline_mode: "set it to true or false",
+  copilot_token_url:
+    'set it to an http(s) URL, e.g. "https://api.github.com/copilot_internal/v2/token"',
+  copilot_github_url: 'set it to an http(s) URL, e.g. "https://github.com"',
   l3_http_client: 'set it to "auto", "pooled" or "fetch"',
   cache_mode: 'use "exact", "semantic", "both" or "off"',
   cache_backend: 'use "kv" (on disk in data_dir) or "memory"',
@@ -224,4 +259,15 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "set it to true or false",
   mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
+  enable_slm_router: "set it to true or false",
+  router_backend: 'use "embedded", "vllm" or "remote"',
+  vllm_url: 'set it to the model server\'s base URL, e.g. "http://127.0.0.1:8000/v1"',
+  vllm_model: 'set it to the model the server serves, e.g. "qwen2.5-0.5b-instruct"',
+  model_path: 'set it to a GGUF file, or "" for the default from `isartor models pull`',
+  layer2: "write it as a table, e.g. [layer2] timeout_seconds = 10",
+  max_answer_tokens: "set it to a positive whole number of tokens, e.g. 256",
+  classifier_mode: 'use "binary" or "tiered"',
+  cache_answers: "set it to true or false",
+  min_confidence: "set it to a number above 0 and at most 1, e.g. 0.8",
+  max_queue: "set it to a whole number of waiting requests, e.g. 4",
 };

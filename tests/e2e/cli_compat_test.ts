@@ -80,8 +80,8 @@ Deno.test("up: a config in the replaced gateway's layout starts, with its unused
     } finally {
       await user.run(["stop"]);
     }
-    const refused = await user.run(["up"], { env: { ISARTOR__ENABLE_SLM_ROUTER: "true" } });
+    const refused = await user.run(["up"], { env: { ISARTOR__ENABLE_REQUEST_LOGS: "true" } });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /enable_slm_router = true .*L2 router is not built yet/);
+    assert.match(refused.stderr, /enable_request_logs = true .*body logging is not built yet/);
   });
 });
