@@ -134,7 +134,7 @@ Deno.test("compat: our own flat key wins over its legacy alias", () => {
 
 Deno.test("compat: a feature that is not built yet refuses to start when turned on", () => {
   const msg = refusal({}, { ISARTOR__CLASSIFIER_ROUTING__ENABLED: "true" });
-  assert.match(msg, /classifier_routing = \{"enabled":true\} \(from environment/);
+  assert.match(msg, /classifier_routing = \{"enabled":"true"\} \(from environment/);
   assert.match(msg, /classifier routing is not built yet; fix: remove classifier_routing/);
   // Body logging is built: the seed's names are honoured.
   const logs = load({}, {
