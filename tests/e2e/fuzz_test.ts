@@ -265,3 +265,52 @@ Deno.test("fuzz: mangled bodies, foreign origins and hosts, wrong types: never a
     await mock.close();
   }
 });
+
+Deno.test("fuzz: a body nested 100,000 deep is a 400 in the route's envelope, never a 500", async () => {
+  const mock = await startMockUpstream();
+  const gw = await startGateway({
+    llm_provider: "openai_compatible",
+    external_llm_url: `${mock.url}/v1`,
+    external_llm_api_key: "sk-provider",
+    cache_mode: "both",
+    cache_backend: "memory",
+    embedding_backend: "none",
+  });
+  const deepArray = "[".repeat(100_000) + "]".repeat(100_000);
+  const deepObject = '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000);
+  try {
+    for (const route of ROUTES) {
+      const cases = [
+        ["as the whole body", deepObject],
+        ["as the question", JSON.stringify(route.body("@@")).replace('"@@"', deepArray)],
+        [
+          "as an extra field",
+          JSON.stringify({ ...route.body("hi"), extra: 0 }).replace(/0}$/, `${deepArray}}`),
+        ],
+      ];
+      for (const [where, body] of cases) {
+        const res = await fetch(`${gw.url}${route.path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const text = await res.text();
+        const what = `${route.path} ${where}`;
+        assert.equal(res.status, 400, `${what}: ${text.slice(0, 200)}`);
+        assertEnvelope(route.envelope, text, what);
+        assert.match(text, /nests deeper than 256 levels/, what);
+      }
+    }
+    assert.equal(mock.requests.length, 0, "nothing reached the provider");
+    // Still serving.
+    const ok = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(ROUTES[0].body("hi")),
+    });
+    assert.equal(ok.status, 200, await ok.text());
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});
