@@ -80,8 +80,10 @@ Deno.test("up: a config in the replaced gateway's layout starts, with its unused
     } finally {
       await user.run(["stop"]);
     }
-    const refused = await user.run(["up"], { env: { ISARTOR__ENABLE_REQUEST_LOGS: "true" } });
+    const refused = await user.run(["up"], {
+      env: { ISARTOR__CLASSIFIER_ROUTING__ENABLED: "true" },
+    });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /enable_request_logs = true .*body logging is not built yet/);
+    assert.match(refused.stderr, /classifier_routing = .*classifier routing is not built yet/);
   });
 });
