@@ -29,7 +29,7 @@ import { CloudLayer } from "./layers/cloud.ts";
 import { FetchClient, Http1Client } from "./providers/http1_client.ts";
 import { ExactCacheLayer } from "./layers/exact_cache.ts";
 import { SemanticCacheLayer } from "./layers/semantic_cache.ts";
-import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
+import { buildCacheBackends, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
 import { similarityThreshold } from "./semantic/threshold.ts";
@@ -106,13 +106,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       upstreamProtocol(primary, protocol),
       config.model_aliases,
     );
-  // One persistent store for both caches.
-  const store = options.cacheStore ?? buildByteStore(config);
+  // One persistent store for both caches; with Redis also the feed and lock replicas share.
+  const backends = buildCacheBackends(
+    options.cacheStore ? { ...config, cache_backend: "memory" } : config,
+    metrics,
+  );
+  const store = options.cacheStore ?? backends.store;
   const exact = config.cache_mode === "exact" || config.cache_mode === "both"
-    ? new ExactCacheLayer(buildRecordingCache(config, metrics, store), {
+    ? new ExactCacheLayer(buildRecordingCache(config, metrics, store, backends.feed), {
       provider: upstreamId,
       upstreamModel,
       cacheSampled: config.cache_sampled_requests,
+      sharedFlight: backends.flight,
     }, metrics)
     : null;
   let semantic: SemanticCacheLayer | null = null;
@@ -127,6 +132,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxEntries: config.cache_max_capacity,
       maxEntriesPerPartition: config.semantic_max_entries_per_partition,
       maxBytes: config.cache_max_bytes,
+      feed: backends.feed,
     }, metrics);
   }
   const layers: Layer[] = [...(exact ? [exact] : []), ...(semantic ? [semantic] : []), cloud];
@@ -149,6 +155,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       l2: "not built yet",
       l3: "on",
     },
+    cache_store: backends.status(),
     embedder: semantic
       ? {
         backend: semantic.embedder.name,
@@ -200,6 +207,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.get("/health", (c) => c.json(health()));
   app.get("/api/v1/stats", statsHandler(recorder.stats));
   const cacheDeps = {
+    backends,
     layer: exact,
     semantic,
     config,

@@ -44,6 +44,10 @@ const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
   return port >= 0 && port <= 65535;
 }, { message: "port must be between 0 and 65535" });
 
+const redisUrl = z.string().regex(/^rediss?:\/\/[^\s]+$/, {
+  message: "must be a redis:// or rediss:// URL",
+});
+
 /** The whole configuration. */
 export const ConfigSchema = z.object({
   host_port: hostPort.default("127.0.0.1:8080"),
@@ -74,12 +78,24 @@ export const ConfigSchema = z.object({
 
   // --- Caches (src/cache/, src/layers/exact_cache.ts) ---
   cache_mode: z.enum(["exact", "semantic", "both", "off"]).default("both"),
-  cache_backend: z.enum(["kv", "memory"]).default("kv"),
+  cache_backend: z.enum(["kv", "memory", "redis"]).default("kv"),
   cache_ttl_secs: z.number().positive().default(86400),
   cache_max_capacity: z.number().int().positive().default(10000),
   cache_max_bytes: z.number().int().positive().default(256 * 1024 * 1024),
   cache_sampled_requests: z.boolean().default(true),
   // --- end caches ---
+
+  // --- Shared cache on Redis, cache_backend = "redis" (src/cache/redis_*.ts, docs/deployment.md) ---
+  redis_url: redisUrl.default("redis://127.0.0.1:6379"),
+  /** Redis Cluster seed nodes; a comma-separated string works too (for the environment). */
+  redis_cluster_nodes: z.preprocess(
+    (v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
+    z.array(redisUrl),
+  ).default([]),
+  redis_key_prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("isartor"),
+  redis_command_timeout_ms: z.number().int().positive().default(250),
+  redis_lock_ttl_secs: z.number().positive().default(15),
+  // --- end redis ---
 
   // --- Semantic cache, L1b (src/layers/semantic_cache.ts, docs/semantic-cache.md) ---
   /** Cosine similarity a match needs: "auto" (the active embedder's calibrated default) or (0, 1]. */
@@ -146,7 +162,13 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   offline_mode: "set it to true or false",
   l3_http_client: 'set it to "auto", "pooled" or "fetch"',
   cache_mode: 'use "exact", "semantic", "both" or "off"',
-  cache_backend: 'use "kv" (on disk in data_dir) or "memory"',
+  cache_backend: 'use "kv" (on disk in data_dir), "memory" or "redis" (shared, see redis_url)',
+  redis_url: 'set it to a redis:// or rediss:// URL, e.g. "redis://user:password@127.0.0.1:6379/0"',
+  redis_cluster_nodes:
+    'list the cluster\'s nodes, e.g. ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]',
+  redis_key_prefix: 'use letters, digits, "_", "." or "-", e.g. "isartor"',
+  redis_command_timeout_ms: "set it to a positive whole number of milliseconds, e.g. 250",
+  redis_lock_ttl_secs: "set it to a positive number of seconds, e.g. 15",
   cache_ttl_secs: "set it to a positive number of seconds, e.g. 86400",
   cache_max_capacity: "set it to a positive whole number of entries, e.g. 10000",
   cache_max_bytes: "set it to a positive number of bytes, e.g. 268435456 (256 MiB)",
