@@ -21,6 +21,8 @@ import type { RedisConnection, Reply } from "./redis_client.ts";
 
 /** Most events the stream keeps (approximately). */
 const MAX_EVENTS = 10_000;
+/** How far before its start a replica reads the stream (covers clock skew between hosts). */
+const START_MARGIN_MS = 5000;
 /** How long one XREAD blocks; the loop re-checks for close in between. */
 const BLOCK_MS = 1000;
 
@@ -44,7 +46,14 @@ export class RedisCacheFeed implements CacheFeed {
   readonly origin = crypto.randomUUID();
   #subscribers: ((e: CacheEvent) => void)[] = [];
   #reader: RedisConnection | null = null;
-  #lastId = "$";
+  /**
+   * Where reading starts: a few seconds before this replica was built (stream
+   * ids are millisecond times). Not "the tail when the reader connects": an
+   * event published while this replica was still connecting would be lost,
+   * and its index, built from the store meanwhile, would miss that entry.
+   * Events seen twice are harmless (entries are deduplicated, deletes repeat).
+   */
+  #lastId = `${Date.now() - START_MARGIN_MS}-0`;
   #closed = false;
   #loop: Promise<void> | null = null;
   #published = 0;
@@ -119,7 +128,6 @@ export class RedisCacheFeed implements CacheFeed {
           await sleep(100);
           continue;
         }
-        if (this.#lastId === "$") this.#lastId = await this.#tail();
         const reply = await this.#reader.command(this.streamKey, [
           "XREAD",
           "COUNT",
@@ -140,19 +148,6 @@ export class RedisCacheFeed implements CacheFeed {
         await sleep(500);
       }
     }
-  }
-
-  /** The id of the newest event now (reading starts after it). */
-  async #tail(): Promise<string> {
-    const last = await this.conn.command(this.streamKey, [
-      "XREVRANGE",
-      this.streamKey,
-      "+",
-      "-",
-      "COUNT",
-      "1",
-    ]) as Reply[];
-    return last?.length ? text(last[0][0]) : "0-0";
   }
 
   #deliver(fields: Map<string, Reply>): void {
