@@ -28,6 +28,7 @@ import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
 import * as semanticSearch from "./scenarios/semantic_search.ts";
 import * as embedding from "./scenarios/embedding.ts";
+import * as benignCheck from "./scenarios/benign_check.ts";
 import { stopAllServers } from "./servers/spawn.ts";
 import type { LoadGenerator, ScenarioContext, ScenarioModule, TargetCheck } from "./types.ts";
 import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
@@ -40,6 +41,7 @@ export const SCENARIOS: readonly ScenarioModule[] = [
   agentSession,
   semanticSearch,
   embedding,
+  benignCheck,
 ];
 
 /** Version of the results file layout. */

@@ -16,26 +16,30 @@ import {
 } from "../src/embed/build.ts";
 import {
   curve,
+  type LabelledPair,
   lookupPairs,
+  type PairLookup,
   parsePairs,
   type Rates,
   ratesAt,
   suggestThreshold,
 } from "../src/semantic/calibration.ts";
 import { similarityThreshold } from "../src/semantic/threshold.ts";
+import { benignFeatures, benignVerdict } from "../src/semantic/benign_diff.ts";
 import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { startSpinner } from "./spinner.ts";
 
 /** Help for `isartor bench semantic`. */
 export const usage =
-  `isartor bench semantic --pairs FILE [--embedder minilm|remote|none] [--threshold T] [--json]
+  `isartor bench semantic --pairs FILE [--embedder minilm|remote|none] [--threshold T] [--json] [--explain]
 
 Stores each pair's "a" in the semantic index (a partition of its own, as a
 fresh conversation) and looks up its "b" as the L1b layer does: cosine, then
-the lexical gates. Prints the pairs, the hit rate on duplicates, the false-hit
-rate on non-duplicates (hits there are wrong answers), the precision, the
-threshold and the embedder, plus the same without the gates and the curve.
+the lexical gates and the benign-difference check. Prints the pairs, the hit
+rate on duplicates, the false-hit rate on non-duplicates (hits there are wrong
+answers), the precision, the threshold and the embedder, plus the same without
+the gates and the curve.
 
 FILE is JSON lines of {"a": "...", "b": "...", "duplicate": true|false}
 (QQP), or a JSON array of {"origin": "...", "similar": "..."} (GPTCache's mock
@@ -47,10 +51,14 @@ Options:
   --threshold T     the similarity a hit needs (default: similarity_threshold, "auto"
                     picks the embedder's calibrated default)
   --json            machine-readable results, with the whole curve (0.50 to 1.00)
+  --explain         first, one block per pair: label, similarity, HIT or MISS and
+                    why, the words only one side has, and the rule that accepted or
+                    rejected each (with --json: an "explain" array)
 
 Examples:
   isartor bench semantic --pairs ../shared/workloads/qqp_dev.jsonl
-  isartor bench semantic --pairs ../shared/workloads/qqp_dev.jsonl --embedder minilm --json`;
+  isartor bench semantic --pairs ../shared/workloads/qqp_dev.jsonl --embedder minilm --json
+  isartor bench semantic --pairs bench/data/l1b_pairs.jsonl --embedder none --explain`;
 
 const pct = (r: number | null, digits = 1) => (r === null ? "-" : `${(r * 100).toFixed(digits)}%`);
 
@@ -74,6 +82,7 @@ export async function runBenchSemantic(args: string[], io: CliIO): Promise<numbe
       embedder: { type: "string" },
       threshold: { type: "string" },
       json: { type: "boolean" },
+      explain: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -135,10 +144,25 @@ export async function runBenchSemantic(args: string[], io: CliIO): Promise<numbe
     without_gates: summary(ungated),
     suggested_threshold: suggestThreshold(points, 0.01),
     curve: points,
+    ...(values.explain ? { explain: explainPairs(pairs, result.lookups, t) } : {}),
   };
   if (values.json) {
     io.out(JSON.stringify(report, null, 2));
     return EXIT.ok;
+  }
+  if (report.explain) {
+    for (const e of report.explain) {
+      io.out(
+        `${e.duplicate ? "dup" : "non"}  ${e.similarity?.toFixed(4) ?? "-"}  ${
+          e.hit ? "HIT" : `MISS (${e.why})`
+        }`,
+      );
+      io.out(`  a: ${e.a}`);
+      io.out(`  b: ${e.b}`);
+      io.out(`  only in a: ${e.only_a.join(" ") || "-"}; only in b: ${e.only_b.join(" ") || "-"}`);
+      for (const n of e.rules) io.out(`    ${n}`);
+    }
+    io.out("");
   }
   const row = (k: string, v: string) => io.out(`  ${k.padEnd(28)} ${v}`);
   io.out(style(io, `isartor bench semantic: ${values.pairs}`, "bold"));
@@ -180,4 +204,28 @@ export async function runBenchSemantic(args: string[], io: CliIO): Promise<numbe
     io.out(`  ${p.threshold.toFixed(2).padEnd(9)}  ${cells(p.gates)} | ${cells(p.no_gates)}`);
   }
   return EXIT.ok;
+}
+
+/** Per pair: the verdict at `threshold`, the differing words and the rules that decided. */
+function explainPairs(pairs: LabelledPair[], lookups: PairLookup[], threshold: number) {
+  return pairs.map((p, i) => {
+    const l = lookups[i];
+    const v = benignVerdict(benignFeatures(p.a), benignFeatures(p.b), true);
+    const below = l.similarity === null || l.similarity < threshold;
+    const why = below ? `similarity under ${threshold}` : l.reason;
+    const rules = l.reason && l.reason !== v.reason
+      ? [`${l.reason}: an exact-match gate (numbers, operators, negations, opposites, mentions)`]
+      : [];
+    return {
+      a: p.a,
+      b: p.b,
+      duplicate: p.duplicate,
+      similarity: l.similarity,
+      hit: !below && l.reason === null,
+      why,
+      only_a: v.onlyA,
+      only_b: v.onlyB,
+      rules: [...rules, ...v.notes],
+    };
+  });
 }

@@ -15,7 +15,8 @@ import { configuredBackend } from "../src/embed/build.ts";
 import { similarityThreshold } from "../src/semantic/threshold.ts";
 import { buildTargets, targetProblem } from "../src/providers/targets.ts";
 import { isLoopback, splitHostPort } from "../src/server.ts";
-import { loadCliConfig } from "./config.ts";
+import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
+import { findInstance, gatewayFiles } from "./process.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { allowedHosts } from "./permissions.ts";
 import { probeFix, type ProbeResult, probeTarget, statusText } from "./probe.ts";
@@ -136,15 +137,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   }
   const loaded = loadCliConfig({}, { warn: io.err });
   const { config } = loaded;
-  if (loaded.unknownKeys.length) {
-    io.err(
-      style(
-        io,
-        `warning: unknown config keys (typos?): ${loaded.unknownKeys.join(", ")}`,
-        "yellow",
-      ),
-    );
-  }
+  for (const line of unusedKeyWarnings(loaded)) io.err(style(io, line, "yellow"));
   const problem = targetProblem(config);
   if (problem) {
     io.err(style(io, problem, "red"));
@@ -255,7 +248,14 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   if (config.offline_mode) io.out("  offline_mode: on (cloud calls are refused)");
   io.out("");
   if (ok) {
-    io.out(`${style(io, "✓", "green")} ready; next: ${bold("isartor up")}`);
+    const instance = await findInstance(gatewayFiles(config.data_dir).pid);
+    io.out(
+      instance.state === "running"
+        ? `${
+          style(io, "✓", "green")
+        } ready; the gateway is running on ${instance.info.url} (pid ${instance.info.pid}); restart it (isartor stop, isartor up) to use changed settings`
+        : `${style(io, "✓", "green")} ready; next: ${bold("isartor up")}`,
+    );
     return EXIT.ok;
   }
   for (const p of problems) io.err(style(io, `✗ ${p}`, "red"));

@@ -56,3 +56,17 @@ export function loadCliConfig(
   for (const w of permissionWarnings(path)) warn(`isartor: ${w}`);
   return { ...loadConfig({ ...sources, stored }), credentials: path };
 }
+
+/** The banner's warning lines: keys that are set but have no effect, and legacy keys read as ours. */
+export function unusedKeyWarnings(
+  loaded: { unusedKeys: string[]; mappedKeys: string[] },
+): string[] {
+  const lines: string[] = [];
+  if (loaded.unusedKeys.length) {
+    lines.push(`isartor: warning: config keys with no effect: ${loaded.unusedKeys.join("; ")}`);
+  }
+  if (loaded.mappedKeys.length) {
+    lines.push(`isartor: read as this gateway's keys: ${loaded.mappedKeys.join(", ")}`);
+  }
+  return lines;
+}

@@ -16,6 +16,12 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   host_port: "Address the gateway listens on (HOST:PORT); non-loopback needs gateway_api_key",
   gateway_api_key: "Key clients must send (Bearer or x-api-key); required to bind beyond loopback",
   tenant_header: "Request header naming the tenant (cache partition); empty: per client key",
+  allowed_origins:
+    "Web pages (origins) allowed to call the gateway; none by default (the dashboard is)",
+  allowed_hosts:
+    "Extra Host names accepted besides loopback and the bind address (DNS rebinding guard)",
+  admin_api_key: "Key that sees every tenant's stats and cache (admin API); empty: none",
+  request_read_timeout_secs: "Seconds a client may take to send its request body before 408",
   data_dir: "Where isartor keeps its data and stored credentials (0700)",
   max_request_body_bytes: "Largest request body accepted, in bytes",
   llm_provider: "Primary cloud provider (normally stored by `isartor set-key`)",
@@ -57,6 +63,10 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
+  enable_monitoring: "Export OpenTelemetry traces (OTLP over HTTP); OTEL_* variables apply",
+  otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
+  otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
+  mcp_session_idle_secs: "Seconds an MCP session at /mcp may stay idle before it expires",
 };
 
 /** Section titles, shown before the first key of each section. */
@@ -67,6 +77,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   l3_timeout_secs: "Cloud calls (L3)",
   cache_mode: "Caches (L1a exact, L1b semantic)",
   log_requests: "Telemetry",
+  mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
 };
 
 /** Keys written live (uncommented): safe, and the ones people change first. */

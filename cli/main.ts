@@ -19,6 +19,10 @@ import { runStats, usage as statsUsage } from "./stats.ts";
 import { runDemo, usage as demoUsage } from "./demo.ts";
 import { runBench, usage as benchUsage } from "./bench.ts";
 import { runModels, usage as modelsUsage } from "./models.ts";
+import { runMcp, usage as mcpUsage } from "./mcp.ts";
+import { runConnect, usage as connectUsage } from "./connect.ts";
+import { runProviders, usage as providersUsage } from "./providers.ts";
+import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
 
 interface Command {
   summary: string;
@@ -46,16 +50,36 @@ const COMMANDS: Record<string, Command> = {
     usage: modelsUsage,
     run: runModels,
   },
+  mcp: {
+    summary: "the MCP server on stdio (isartor_chat, isartor_cache_store, isartor_stats)",
+    usage: mcpUsage,
+    run: runMcp,
+  },
+  connect: {
+    summary: "point a coding tool at the gateway (claude, codex, gemini, cursor, ...; status)",
+    usage: connectUsage,
+    run: runConnect,
+  },
   init: { summary: "write a commented isartor.toml", usage: initUsage, run: runInit },
   "set-key": {
     summary: "store a provider's API key (hidden prompt or pipe)",
     usage: setKeyUsage,
     run: runSetKey,
   },
+  "set-alias": {
+    summary: "write a model alias (fast = gpt-4o-mini) into isartor.toml",
+    usage: setAliasUsage,
+    run: runSetAlias,
+  },
   check: {
     summary: "test providers, show layers, auth and allowed hosts",
     usage: checkUsage,
     run: runCheck,
+  },
+  providers: {
+    summary: "list the providers, the configured chain, keys and call outcomes",
+    usage: providersUsage,
+    run: runProviders,
   },
 };
 
@@ -81,6 +105,8 @@ export function helpText(): string {
     "  isartor up --port 9090     start it on another port",
     "  isartor up --detach        start it in the background (then: isartor stats, isartor stop)",
     "  isartor demo               watch the layers answer a bundled workload, no key needed",
+    "  isartor mcp                the MCP server for a host: claude mcp add isartor -- isartor mcp",
+    "  isartor connect claude     point Claude Code at the gateway (undo: --disconnect)",
     "",
     "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
   ].join("\n");

@@ -53,6 +53,17 @@ export function allowedHosts(config: Config): string[] {
       hosts.push(`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`);
     } catch { /* a bad URL is reported by the embedder, which then falls back */ }
   }
+  // The trace exporter's host, only while monitoring is on (Deno's exporter is
+  // not gated by --allow-net; listing it keeps the allow-list honest).
+  const otel = config.enable_monitoring
+    ? otelEndpoint(config, {}) ?? "http://localhost:4318"
+    : null;
+  if (otel) {
+    try {
+      const u = new URL(otel);
+      hosts.push(`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`);
+    } catch { /* refused at start by otelEnvironment */ }
+  }
   return [...new Set(hosts)];
 }
 
@@ -75,4 +86,40 @@ export function gatewayPermissionFlags(config: Config, env: ModelEnv = {}): stri
     `--allow-write=${config.data_dir}`,
     ...(config.cache_backend === "redis" ? [`--allow-env=${REDIS_CLIENT_ENV.join(",")}`] : []),
   ];
+}
+
+/** The OTLP endpoint in effect: `otel_exporter_endpoint`, else `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+export function otelEndpoint(
+  config: Config,
+  env: Record<string, string | undefined>,
+): string | null {
+  return config.otel_exporter_endpoint || env.OTEL_EXPORTER_OTLP_ENDPOINT || null;
+}
+
+/**
+ * The gateway process's environment for traces. With `enable_monitoring`,
+ * Deno's exporter is switched on (`OTEL_DENO=true`), pointed at the endpoint,
+ * and the user's other `OTEL_*` variables pass; without it, every `OTEL_*`
+ * variable is removed, so nothing is exported.
+ */
+export function otelEnvironment(
+  config: Config,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !k.startsWith("OTEL_")) out[k] = v;
+  }
+  if (!config.enable_monitoring) return out;
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && k.startsWith("OTEL_")) out[k] = v;
+  }
+  out.OTEL_DENO = "true";
+  out.OTEL_SERVICE_NAME ??= "isartor";
+  const endpoint = otelEndpoint(config, env);
+  if (config.otel_exporter_endpoint) {
+    out.OTEL_EXPORTER_OTLP_ENDPOINT = config.otel_exporter_endpoint;
+  }
+  if (!endpoint) out.OTEL_EXPORTER_OTLP_ENDPOINT ??= "http://localhost:4318";
+  return out;
 }

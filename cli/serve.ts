@@ -26,6 +26,8 @@ export interface ServeInput {
   detached?: boolean;
   /** HF_HOME, HF_ENDPOINT and HOME, for finding the embedding model (no env access needed). */
   env?: ModelEnv;
+  /** Where each config key came from, for the dashboard's Config tab. */
+  origins?: Record<string, string>;
 }
 
 const LAYER_LABELS: Record<string, string> = {
@@ -107,7 +109,12 @@ export async function runServe(io: CliIO): Promise<number> {
   let server: RunningServer;
   try {
     const raw = JSON.parse(text);
-    input = { config: parseConfig(raw.config), detached: raw.detached === true, env: raw.env };
+    input = {
+      config: parseConfig(raw.config),
+      detached: raw.detached === true,
+      env: raw.env,
+      origins: raw.origins,
+    };
     const semantic = input.config.cache_mode === "semantic" ||
       input.config.cache_mode === "both";
     // `isartor up` already found or downloaded the model: never download from here.
@@ -115,7 +122,10 @@ export async function runServe(io: CliIO): Promise<number> {
       ? await loadEmbedder(input.config, { env: input.env ?? {}, download: false })
       : null;
     if (loaded?.notice) io.err(`isartor: warning: ${loaded.notice}`);
-    gateway = createGateway(input.config, { embedder: loaded?.embedder });
+    gateway = createGateway(input.config, {
+      embedder: loaded?.embedder,
+      configOrigins: input.origins,
+    });
   } catch (e) {
     io.err(`isartor __serve: ${(e as Error).message}`);
     return EXIT.failure;

@@ -123,13 +123,13 @@ function parse(args: string[]): Parsed | null {
 }
 
 /** The config file `--to-config` writes: the one in use, else the user's. */
-function configTarget(file: string | null): string {
+export function configTarget(file: string | null): string {
   if (file) return file;
   const candidates = configFileCandidates({ cwd: Deno.cwd(), home: homeDir(), env: isartorEnv() });
   return candidates[candidates.length - 1];
 }
 
-function readTextOrEmpty(path: string): string {
+export function readTextOrEmpty(path: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch (e) {

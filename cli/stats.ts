@@ -13,8 +13,12 @@ import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { formatRequest } from "./logs.ts";
 import { gatewayFiles, readPidFile } from "./process.ts";
+import { resolvePrices } from "../src/telemetry/prices.ts";
+import type { RequestLogLine } from "../src/telemetry/request_log.ts";
+import { type UsageReport, usageReport, windowMs } from "../src/telemetry/usage_window.ts";
 
-export const usage = `isartor stats [--by-tool] [--json] [-n N] [--url URL]
+export const usage =
+  `isartor stats [--by-tool] [--usage [--window 24h|7d|30d]] [--json] [-n N] [--url URL]
 
 Shows what the running gateway counted (kept across restarts): requests, the
 share each layer answered, tokens and estimated cost saved, the client tools
@@ -24,6 +28,10 @@ else built-in estimates.
 
 Options:
   --by-tool      a table per client tool
+  --usage        tokens and cost by provider and model over a window, read
+                 from the request log (<data_dir>/requests.jsonl); no
+                 running gateway needed
+  --window W     the --usage window: 24h (default), 7d, 30d, or any Nh / Nd
   --json         the raw stats API answer (GET /api/v1/stats)
   -n, --last N   how many recent requests to list (default 10, at most 50)
   --url URL      the gateway to ask (default: the running one, else host_port)
@@ -31,6 +39,7 @@ Options:
 Examples:
   isartor stats
   isartor stats --by-tool
+  isartor stats --usage --window 7d
   isartor stats --json | jq .deflection_rate`;
 
 const LAYER_LABELS: Record<string, string> = {
@@ -158,6 +167,8 @@ export async function runStats(args: string[], io: CliIO): Promise<number> {
     args,
     options: {
       "by-tool": { type: "boolean" },
+      usage: { type: "boolean" },
+      window: { type: "string" },
       json: { type: "boolean" },
       last: { type: "string", short: "n" },
       url: { type: "string" },
@@ -174,9 +185,13 @@ export async function runStats(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`--last must be a whole number, got "${values.last}"`);
   }
   const { config } = loadCliConfig();
+  if (values.window !== undefined && !values.usage) throw new UsageError("--window needs --usage");
+  if (values.usage) return usageCommand(io, config, values.window ?? "24h", values.json === true);
   const url = (values.url ?? gatewayUrl(config)).replace(/\/+$/, "");
   const headers: Record<string, string> = {};
-  if (config.gateway_api_key) headers.authorization = `Bearer ${config.gateway_api_key}`;
+  // The admin key sees every tenant; the gateway key only its own.
+  const key = config.admin_api_key || config.gateway_api_key;
+  if (key) headers.authorization = `Bearer ${key}`;
   let res: Response;
   try {
     res = await fetch(`${url}/api/v1/stats`, { headers, signal: AbortSignal.timeout(5000) });
@@ -209,5 +224,74 @@ export async function runStats(args: string[], io: CliIO): Promise<number> {
     ? [style(io, `isartor stats by client tool · ${url}`, "bold"), "", ...byToolTable(report)]
     : summary(io, report, url, last);
   for (const line of lines) io.out(line);
+  return EXIT.ok;
+}
+
+/** The request log's lines, the rotated file first; unreadable lines are skipped. */
+function* requestLogLines(path: string): Generator<RequestLogLine> {
+  for (const file of [`${path}.1`, path]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch {
+      continue;
+    }
+    for (const raw of text.split("\n")) {
+      if (!raw) continue;
+      try {
+        yield JSON.parse(raw) as RequestLogLine;
+      } catch { /* a torn last line */ }
+    }
+  }
+}
+
+/** The readable usage table. */
+export function usageTable(io: CliIO, r: UsageReport): string[] {
+  const lines = [
+    style(io, `isartor usage · last ${r.window} (since ${r.since.slice(0, 16)})`, "bold"),
+  ];
+  if (r.log_starts && r.log_starts > r.since) {
+    lines.push(
+      `  the request log starts at ${r.log_starts.slice(0, 16)}: earlier usage is not counted`,
+    );
+  }
+  const head = ["PROVIDER", "MODEL", "REQUESTS", "LOCAL", "TOKENS IN", "TOKENS OUT", "EST. COST"];
+  const rows = r.rows.map((u) => [
+    u.provider,
+    u.model || "-",
+    num(u.requests),
+    num(u.answered_locally),
+    num(u.input_tokens),
+    num(u.output_tokens),
+    u.cost_usd === null ? "no price" : usd(u.cost_usd),
+  ]);
+  if (!rows.length) return [...lines, "", "  no requests in this window"];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const fmt = (row: string[]) =>
+    row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const t = r.totals;
+  return [
+    ...lines,
+    "",
+    ...all.map((row) => `  ${fmt(row)}`),
+    "",
+    `  total: ${num(t.requests)} provider calls, ${num(t.input_tokens)} in / ${
+      num(t.output_tokens)
+    } out, ${usd(t.cost_usd)} (estimated; set provider_prices for your own prices)`,
+  ];
+}
+
+function usageCommand(io: CliIO, config: Config, window: string, json: boolean): number {
+  const ms = windowMs(window);
+  if (ms === null) throw new UsageError(`--window must look like 24h, 7d or 30d, got "${window}"`);
+  const report = usageReport(
+    requestLogLines(gatewayFiles(config.data_dir).requests),
+    window,
+    Date.now() - ms,
+    resolvePrices(config.provider_prices),
+  );
+  if (json) io.out(JSON.stringify(report, null, 2));
+  else for (const line of usageTable(io, report)) io.out(line);
   return EXIT.ok;
 }

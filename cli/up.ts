@@ -6,12 +6,13 @@
  * @module
  */
 
+import { secureDataDir } from "../src/config/data_dir.ts";
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { splitHostPort } from "../src/server.ts";
-import { loadCliConfig } from "./config.ts";
+import { loadCliConfig, unusedKeyWarnings } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
-import { gatewayPermissionFlags } from "./permissions.ts";
+import { gatewayPermissionFlags, otelEnvironment } from "./permissions.ts";
 import { progressRenderer } from "./models.ts";
 import { configuredBackend } from "../src/embed/build.ts";
 import { ensureModel, type ModelEnv } from "../src/embed/models.ts";
@@ -51,7 +52,8 @@ Examples:
 /** How long a detached start may take before it counts as failed. */
 const START_TIMEOUT_MS = 30_000;
 /** The shell line that sends the child's output to the log file (appending). */
-const REDIRECT = 'exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
+// umask 077: the log (and anything the gateway creates) is private to the user.
+const REDIRECT = 'umask 077; exec "$0" "$@" >>"$ISARTOR_LOG_FILE" 2>&1';
 
 /**
  * Whether this process is a `deno compile` binary (not `deno run`): its
@@ -124,10 +126,15 @@ export function modelEnv(): ModelEnv {
   return env;
 }
 
-async function sendConfig(child: Deno.ChildProcess, config: Config, detached: boolean) {
+async function sendConfig(
+  child: Deno.ChildProcess,
+  config: Config,
+  detached: boolean,
+  origins: Record<string, string>,
+) {
   const writer = child.stdin.getWriter();
   await writer.write(
-    new TextEncoder().encode(JSON.stringify({ config, detached, env: modelEnv() })),
+    new TextEncoder().encode(JSON.stringify({ config, detached, env: modelEnv(), origins })),
   );
   await writer.close();
 }
@@ -176,7 +183,8 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   if (values.json && !values.detach) throw new UsageError("--json needs --detach");
-  const { config } = loadCliConfig();
+  const loaded = loadCliConfig();
+  const { config } = loaded;
   applyBind(config, values.host, values.port);
   // Refuse a config that cannot work before spawning anything: one clear line.
   const configProblem = targetProblem(config) ?? bindProblem(config);
@@ -184,7 +192,10 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, configProblem, "red"));
     return EXIT.failure;
   }
-  await Deno.mkdir(config.data_dir, { recursive: true, mode: 0o700 });
+  // Prompts, answers and logs live here: the user's alone (0700, files 0600).
+  for (const w of secureDataDir(config.data_dir)) {
+    io.err(style(io, `isartor: warning: ${w}`, "yellow"));
+  }
   const files = gatewayFiles(config.data_dir);
 
   const instance = await findInstance(files.pid);
@@ -208,21 +219,28 @@ export async function runUp(args: string[], io: CliIO): Promise<number> {
     io.err(style(io, `isartor: ${problem}`, "red"));
     return EXIT.failure;
   }
+  for (const line of unusedKeyWarnings(loaded)) io.err(style(io, line, "yellow"));
   await prepareModel(config, io);
   return values.detach
-    ? await runDetached(config, files, io, values.json === true)
-    : await runForeground(config, files.pid);
+    ? await runDetached(config, files, io, values.json === true, loaded.origins)
+    : await runForeground(config, files.pid, loaded.origins);
 }
 
-async function runForeground(config: Config, pidPath: string): Promise<number> {
+async function runForeground(
+  config: Config,
+  pidPath: string,
+  origins: Record<string, string>,
+): Promise<number> {
   const [cmd, ...cmdArgs] = serveCommand(config);
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
+    env: otelEnvironment(config, Deno.env.toObject()),
+    clearEnv: true,
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  await sendConfig(child, config, false);
+  await sendConfig(child, config, false, origins);
   const forward = () => {
     try {
       child.kill("SIGTERM");
@@ -256,6 +274,7 @@ async function runDetached(
   files: ReturnType<typeof gatewayFiles>,
   io: CliIO,
   json: boolean,
+  origins: Record<string, string>,
 ): Promise<number> {
   if (Deno.build.os === "windows") {
     io.err(
@@ -270,7 +289,8 @@ async function runDetached(
   } catch { /* no log yet */ }
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", REDIRECT, ...serveCommand(config)],
-    env: { ISARTOR_LOG_FILE: files.log },
+    env: { ...otelEnvironment(config, Deno.env.toObject()), ISARTOR_LOG_FILE: files.log },
+    clearEnv: true,
     stdin: "piped",
     stdout: "null",
     stderr: "null",
@@ -278,7 +298,7 @@ async function runDetached(
   }).spawn();
   let exited = false;
   child.status.then(() => exited = true);
-  await sendConfig(child, config, true);
+  await sendConfig(child, config, true, origins);
 
   const spinner = startSpinner(io, "starting isartor...");
   let info: PidInfo | null = null;

@@ -12,6 +12,7 @@ import type { Config } from "./config/schema.ts";
 import { identifyCaller } from "./http/auth.ts";
 import { errorEnvelope, GatewayError } from "./http/errors.ts";
 import { jsonResponse } from "./http/respond.ts";
+import { withOriginGuard } from "./http/origin_guard.ts";
 import {
   type ChatEndpoint,
   chatEndpoint,
@@ -19,6 +20,13 @@ import {
   type GatewayEnv,
 } from "./http/routes_chat.ts";
 import { statsHandler } from "./http/routes_admin.ts";
+import { isWebSocketUpgrade, plainGetError, wsResponsesHandler } from "./http/ws_responses.ts";
+import {
+  geminiActionHandler,
+  geminiModelHandler,
+  geminiModelsHandler,
+  isGeminiClient,
+} from "./http/routes_gemini.ts";
 import {
   countTokensHandler,
   type MiscDeps,
@@ -48,7 +56,11 @@ import { resolveModel } from "./layers/cloud_body.ts";
 import type { ChatRequest } from "./pipeline/types.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { createRecorder } from "./telemetry/recorder.ts";
+import { Tracing } from "./telemetry/tracing.ts";
 import { VERSION } from "./version.ts";
+import { McpHttpEndpoint } from "./mcp/http.ts";
+import { dashboardResponse } from "./dashboard/routes.ts";
+import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
 
 /** A built gateway. */
 export interface Gateway {
@@ -57,6 +69,8 @@ export interface Gateway {
   config: Config;
   metrics: Metrics;
   targets: Target[];
+  /** Ends the long-lived MCP sessions and their streams, so a graceful shutdown does not wait on them. */
+  closeSessions?(): Promise<void>;
   /** Releases backends (caches, stores). */
   close(): Promise<void>;
 }
@@ -69,10 +83,13 @@ export interface GatewayOptions {
   cacheStore?: ByteStore;
   /** Replaces the semantic cache's embedder (tests inject failing or slow ones). */
   embedder?: Embedder;
+  /** Where each config key came from (the CLI's loader knows; shown by the dashboard). */
+  configOrigins?: Record<string, string>;
 }
 
 /** The protocol whose error envelope a path uses. */
 export function protocolOfPath(path: string): WireProtocol {
+  if (path.startsWith("/v1beta/") || /\/models\/[^/]+:/.test(path)) return "gemini";
   if (path.includes("/messages")) return "anthropic";
   if (path.includes("/responses")) return "openai_responses";
   return "openai_chat";
@@ -142,8 +159,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     pipeline,
     metrics,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
     recorder,
     exact,
+    tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
   };
   const health = () => ({
     status: "ok",
@@ -174,38 +193,84 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     targets,
     modelAliases: config.model_aliases,
     maxBodyBytes: config.max_request_body_bytes,
+    readTimeoutMs: config.request_read_timeout_secs * 1000,
+    upstreamTimeoutMs: config.l3_timeout_secs * 1000,
     version: VERSION,
     health,
+    recorder,
   };
 
   const app = new Hono<GatewayEnv>();
-  const authenticate = (headers: Headers) => {
-    const caller = identifyCaller(headers, config.gateway_api_key, config.tenant_header);
+  const authenticate = (headers: Headers, queryKey: string | null = null) => {
+    const caller = identifyCaller(
+      headers,
+      config.gateway_api_key,
+      config.tenant_header,
+      queryKey,
+      config.admin_api_key,
+    );
     if (!caller.authorized) {
       throw new GatewayError(
         401,
         "authentication_error",
-        "missing or wrong gateway API key; fix: send it as Authorization: Bearer <key> or x-api-key: <key>",
+        "missing or wrong gateway API key; fix: send it as Authorization: Bearer <key>, x-api-key: <key> or (Gemini) x-goog-api-key: <key>",
       );
     }
     return caller;
   };
+  // Gemini clients may send their key as ?key=.
+  // Only Gemini's routes take a key in the query (`?key=`); elsewhere `key` means
+  // something else (DELETE /api/v1/cache?key=DIGEST) and is never a credential.
+  const queryKey = (url: string, path: string) =>
+    url.includes("key=") && protocolOfPath(path) === "gemini"
+      ? new URL(url).searchParams.get("key")
+      : null;
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // A short status at the root (HEAD too): clients and load balancers probe it.
+  app.get("/", (c) => c.json({ status: "ok", service: "isartor", version: VERSION }));
+  // The page and its files hold no data: served before the key check (the page asks for the key).
+  app.use("/dashboard*", async (c, next) => {
+    const page = dashboardResponse(c.req.path, c.req.method);
+    if (page) return page;
+    await next();
+  });
   app.use("*", async (c, next) => {
-    c.set("caller", authenticate(c.req.raw.headers));
+    c.set("caller", authenticate(c.req.raw.headers, queryKey(c.req.url, c.req.path)));
     c.set("requestId", crypto.randomUUID());
     await next();
   });
+  const geminiModels = geminiModelsHandler(miscDeps);
   for (const prefix of ["/v1", ""]) {
     app.post(`${prefix}/chat/completions`, chatHandler("openai_chat", chatDeps));
     app.post(`${prefix}/responses`, chatHandler("openai_responses", chatDeps));
+    app.get(`${prefix}/responses`, (c) => {
+      throw plainGetError(c.req.path);
+    });
     app.post(`${prefix}/messages`, chatHandler("anthropic", chatDeps));
     app.post(`${prefix}/messages/count_tokens`, countTokensHandler(miscDeps));
-    app.get(`${prefix}/models`, modelsHandler(miscDeps));
+    const models = modelsHandler(miscDeps);
+    // A Gemini client (x-goog-api-key or ?key=) gets Gemini's shape.
+    app.get(`${prefix}/models`, (c) => isGeminiClient(c) ? geminiModels(c) : models(c));
   }
+  // The Gemini API: the model and the method are in the path.
+  const geminiChat = chatEndpoint("gemini", chatDeps);
+  for (const prefix of ["/v1beta", "/v1"]) {
+    app.post(`${prefix}/models/:action`, geminiActionHandler(geminiChat, miscDeps));
+    app.get(`${prefix}/models/:action`, geminiModelHandler(miscDeps));
+  }
+  app.get("/v1beta/models", geminiModels);
   app.post("/api/chat", nativeChatHandler(miscDeps));
   app.get("/health", (c) => c.json(health()));
   app.get("/api/v1/stats", statsHandler(recorder.stats));
+  app.get("/api/v1/timeline", (c) => {
+    const minutes = Number(c.req.query("minutes") ?? 60);
+    return c.json(timelineReport(recorder.timeline, Number.isFinite(minutes) ? minutes : 60));
+  });
+  app.get(
+    "/api/v1/providers",
+    (c) => c.json(providersReport(targets, metrics.upstreamAttempts, metrics.fallbacks)),
+  );
+  app.get("/api/v1/config", (c) => c.json(configReport(config, options.configOrigins ?? {})));
   const cacheDeps = {
     backends,
     layer: exact,
@@ -217,11 +282,53 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.delete("/api/v1/cache", cacheDeleteHandler(cacheDeps));
   app.post("/api/v1/cache/lookup", cacheLookupHandler(cacheDeps));
   app.post("/api/v1/cache/store", cacheStoreHandler(cacheDeps));
+  // MCP over Streamable HTTP; its tools call this gateway's own routes (src/mcp/).
+  const mcp = new McpHttpEndpoint({
+    gatewayFetch: (req) => fetch(req),
+    version: VERSION,
+    idleMs: config.mcp_session_idle_secs * 1000,
+    maxBodyBytes: config.max_request_body_bytes,
+    tenantHeader: config.tenant_header,
+  });
+  for (const path of ["/mcp", "/mcp/"]) {
+    app.all(path, (c) => mcp.handle(c.req.raw, c.get("caller").tenant));
+  }
   app.get("/metrics", () =>
     new Response(metrics.render(), {
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
     }));
 
+  /**
+   * Every request the gateway refuses itself (auth, validation, size, no route)
+   * is counted like an answered one: metrics, stats, the request log, and
+   * `X-Isartor-Layer: gateway` on the response.
+   */
+  const refused = (
+    status: number,
+    body: Record<string, unknown>,
+    path: string,
+    headers: Headers,
+    extra: Record<string, string> = {},
+    err?: unknown,
+    tenant = "",
+  ): Response => {
+    const protocol = protocolOfPath(path);
+    const requestId = crypto.randomUUID();
+    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
+    if (!recorder.counted(err)) {
+      recorder.failed({ protocol, headers }, {
+        requestId,
+        startedAt: performance.now(),
+        tenant,
+        clientCredential: null,
+      }, status);
+    }
+    return jsonResponse(status, body, {
+      ...extra,
+      "x-isartor-layer": "gateway",
+      "x-isartor-request-id": requestId,
+    });
+  };
   app.notFound((c) => {
     const path = c.req.path;
     const known = /\/(chat\/completions|responses|messages(\/count_tokens)?|models|api\/chat)$/
@@ -231,27 +338,59 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       ? `${c.req.method} is not allowed on ${path}; fix: use ${
         path.endsWith("models") ? "GET" : "POST"
       }`
-      : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1/models or /api/chat`;
-    return jsonResponse(status, errorEnvelope(protocolOfPath(path), status, message));
+      : `no route ${c.req.method} ${path}; fix: use /v1/chat/completions, /v1/responses, /v1/messages, /v1beta/models/{model}:generateContent, /v1/models or /api/chat`;
+    return refused(
+      status,
+      errorEnvelope(protocolOfPath(path), status, message),
+      path,
+      c.req.raw.headers,
+      {},
+      undefined,
+      c.get("caller")?.tenant,
+    );
   });
-  const errorResponse = (err: Error, path: string, method: string): Response => {
+  /** The error response of a request; `tenant` once the caller is known (their stats count it). */
+  const errorResponse = (
+    err: Error,
+    path: string,
+    headers: Headers,
+    method: string,
+    tenant = "",
+  ): Response => {
     const protocol = protocolOfPath(path);
     if (err instanceof GatewayError) {
-      metrics.requests.inc({ route: protocol, layer: "gateway", status: String(err.status) });
-      return jsonResponse(
+      return refused(
         err.status,
-        errorEnvelope(protocol, err.status, err.message, err.type),
+        err.openAIFields
+          ? errorEnvelope(
+            protocol,
+            err.status,
+            err.message,
+            err.openAIFields.code,
+            err.openAIFields.param,
+          )
+          : errorEnvelope(protocol, err.status, err.message, err.type),
+        path,
+        headers,
         { ...err.headers },
+        err,
+        tenant,
       );
     }
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: "500" });
     console.error(`[isartor] internal error on ${method} ${path}:`, err);
-    return jsonResponse(
+    return refused(
       500,
       errorEnvelope(protocol, 500, `internal gateway error: ${err.message}`),
+      path,
+      headers,
+      {},
+      err,
+      tenant,
     );
   };
-  app.onError((err, c) => errorResponse(err, c.req.path, c.req.method));
+  app.onError((err, c) =>
+    errorResponse(err, c.req.path, c.req.raw.headers, c.req.method, c.get("caller")?.tenant)
+  );
 
   // The hot path: POST to a chat route skips the router (about a tenth of the
   // gateway's own CPU per request); everything else goes through Hono.
@@ -261,7 +400,25 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     hot.set(`${prefix}/responses`, chatEndpoint("openai_responses", chatDeps));
     hot.set(`${prefix}/messages`, chatEndpoint("anthropic", chatDeps));
   }
+  // Responses over WebSocket: each message is served as a POST by this gateway.
+  const upgradeResponses = wsResponsesHandler((r) => fetch(r));
   const fetch = async (req: Request): Promise<Response> => {
+    if (isWebSocketUpgrade(req)) {
+      const path = new URL(req.url).pathname;
+      if (path === "/v1/responses" || path === "/responses") {
+        try {
+          authenticate(req.headers);
+          return upgradeResponses(req);
+        } catch (e) {
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "GET",
+          );
+        }
+      }
+    }
     if (req.method === "POST") {
       const url = req.url;
       const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -269,22 +426,44 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       const path = q < 0 ? url.slice(start) : url.slice(start, q);
       const endpoint = hot.get(path);
       if (endpoint) {
+        let tenant = "";
         try {
-          return await endpoint(req, authenticate(req.headers), crypto.randomUUID());
+          const caller = authenticate(req.headers);
+          tenant = caller.tenant;
+          return await endpoint(req, caller, crypto.randomUUID());
         } catch (e) {
-          return errorResponse(e instanceof Error ? e : new Error(String(e)), path, "POST");
+          return errorResponse(
+            e instanceof Error ? e : new Error(String(e)),
+            path,
+            req.headers,
+            "POST",
+            tenant,
+          );
         }
       }
     }
     return app.fetch(req);
   };
 
-  return {
+  // Web pages and rebound domains are refused before any route (docs/security.md).
+  const guarded = withOriginGuard(
+    {
+      bindHost: config.host_port.slice(0, config.host_port.lastIndexOf(":")),
+      allowedHosts: config.allowed_hosts,
+      allowedOrigins: config.allowed_origins,
+    },
     fetch,
+    (err, path, method, headers) => errorResponse(err, path, headers, method),
+  );
+
+  return {
+    fetch: guarded,
     config,
     metrics,
     targets,
+    closeSessions: () => mcp.close(),
     close: async () => {
+      await mcp.close();
       cloud.close();
       await recorder.close();
       await semantic?.close();

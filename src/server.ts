@@ -82,6 +82,8 @@ export function serveGateway(
     port: addr.port,
     url: `http://${host}:${addr.port}`,
     async shutdown() {
+      // Open MCP streams never finish on their own: end them first.
+      await gateway.closeSessions?.();
       await server.shutdown();
       await gateway.close();
     },

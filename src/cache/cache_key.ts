@@ -45,11 +45,16 @@ export const IGNORED_FIELDS: Readonly<Record<WireProtocol, readonly string[]>> =
     "prompt_cache_key",
     "prompt_cache_retention",
     "background", // delivery mode
+    "client_metadata", // the client's session, thread and turn ids (Codex), never read by the model
   ],
   anthropic: [
     "stream",
     "metadata", // holds user_id
     "service_tier",
+  ],
+  // The model and the stream mode are in the URL (the model is keyed as for the others).
+  gemini: [
+    "labels", // billing labels (Vertex AI)
   ],
 };
 
@@ -93,12 +98,36 @@ function stripCacheControl(body: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/**
+ * Fields of a Responses input item that name the item or its session, not its
+ * meaning: `id` (a fresh id per item per session; Codex mints them) and Codex's
+ * `internal_chat_message_metadata_passthrough` (turn id, creation time, and a
+ * classification of the content, which is itself in the key). Two exceptions
+ * keep `id`, because there the id *is* the content: an `item_reference`, and a
+ * `reasoning` item without `encrypted_content` (the provider looks it up).
+ */
+function withoutItemIdentity(item: unknown): unknown {
+  if (!isObject(item)) return item;
+  const hasId = "id" in item;
+  const hasMeta = "internal_chat_message_metadata_passthrough" in item;
+  if (!hasId && !hasMeta) return item;
+  const {
+    id,
+    internal_chat_message_metadata_passthrough: _meta,
+    ...rest
+  } = item;
+  const idIsContent = item.type === "item_reference" ||
+    (item.type === "reasoning" && typeof item.encrypted_content !== "string");
+  return hasId && idIsContent ? { ...rest, id } : rest;
+}
+
 /** The material hashed into the key: everything that can change the answer. */
 export function keyMaterial(
   protocol: WireProtocol,
   body: Record<string, unknown>,
   resolvedModel: string,
   headers: Headers,
+  query = "",
 ): Record<string, unknown> {
   const ignored = IGNORED_FIELDS[protocol];
   let kept: Record<string, unknown> = {};
@@ -106,12 +135,25 @@ export function keyMaterial(
     if (k !== "model" && !ignored.includes(k)) kept[k] = body[k];
   }
   kept = stripCacheControl(kept);
+  if (protocol === "openai_responses" && Array.isArray(kept.input)) {
+    kept.input = kept.input.map(withoutItemIdentity);
+  }
   const keyed: Record<string, string> = {};
   for (const h of KEYED_HEADERS) {
     const v = headers.get(h);
     if (v !== null) keyed[h] = v.split(",").map((s) => s.trim()).filter(Boolean).sort().join(",");
   }
-  return { v: KEY_VERSION, protocol, model: resolvedModel, body: kept, headers: keyed };
+  const material: Record<string, unknown> = {
+    v: KEY_VERSION,
+    protocol,
+    model: resolvedModel,
+    body: kept,
+    headers: keyed,
+  };
+  // Query parameters the client sent (`?beta=true`) are forwarded, so they are
+  // keyed, sorted; only when present, so keys of requests without one are unchanged.
+  if (query) material.query = [...new URLSearchParams(query)].map(([k, v]) => `${k}=${v}`).sort();
+  return material;
 }
 
 /**
@@ -129,8 +171,9 @@ export function exactKey(
   body: Record<string, unknown>,
   resolvedModel: string,
   headers: Headers,
+  query = "",
 ): string {
-  const canonical = canonicalJson(keyMaterial(protocol, body, resolvedModel, headers));
+  const canonical = canonicalJson(keyMaterial(protocol, body, resolvedModel, headers, query));
   return createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -153,15 +196,25 @@ export function uncacheableReason(
       return "a stored prompt without a pinned version can change on the provider";
     }
   }
+  if (protocol === "gemini") {
+    if (body.cachedContent) return "cachedContent refers to state held by the provider";
+    const n = (body.generationConfig as Record<string, unknown> | undefined)?.candidateCount;
+    if (typeof n === "number" && n > 1) return "candidateCount > 1 asks for several samples";
+  }
   if (typeof body.n === "number" && body.n > 1) return "n > 1 asks for several samples";
   return null;
 }
 
 /** Whether a request samples (temperature > 0, or unset, without a seed). */
 export function isSampled(body: Record<string, unknown>): boolean {
-  const t = body.temperature;
+  // Gemini keeps its sampling settings in generationConfig.
+  const gen = body.generationConfig;
+  const from = typeof gen === "object" && gen !== null && !("temperature" in body)
+    ? gen as Record<string, unknown>
+    : body;
+  const t = from.temperature;
   const sampled = typeof t !== "number" || t > 0;
-  return sampled && typeof body.seed !== "number";
+  return sampled && typeof from.seed !== "number";
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createPrivateFile } from "../config/data_dir.ts";
 import type { ByteStore, StoreKey } from "./byte_store.ts";
 
 /** Bytes per chunk: under KV's 64 KiB value limit with room for the key. */
@@ -42,6 +43,8 @@ export class KvByteStore implements ByteStore {
 
   /** Opens (or creates) the database at `path`. */
   static async open(path: string): Promise<KvByteStore> {
+    // Prompts and answers: the file (and its -wal/-shm) readable by the user only.
+    await createPrivateFile(path);
     return new KvByteStore(await Deno.openKv(path), path);
   }
 

@@ -14,6 +14,7 @@
 import { CODECS } from "../protocol/codecs.ts";
 import type { AnswerEvent, SseEvent, StopReason, WireProtocol } from "../protocol/events.ts";
 import { SseParser } from "../protocol/sse.ts";
+import { geminiStreamComplete } from "../protocol/gemini.ts";
 import type { Answer, ChatRequest } from "../pipeline/types.ts";
 
 /** A complete answer, ready to replay. */
@@ -39,6 +40,15 @@ export interface Recording {
   createdAt: number;
 }
 
+/**
+ * Receives the recording of an answer, or null with, when the answer failed,
+ * what identical waiting requests should get instead (src/layers/flight.ts).
+ */
+export type RecordDone = (
+  rec: Recording | null,
+  failure?: { kind: "error"; error: unknown } | { kind: "answer"; answer: Answer },
+) => void;
+
 /** Stop reasons of answers worth replaying; refusals and paused turns are not. */
 const CACHEABLE_STOPS: ReadonlySet<StopReason> = new Set([
   "end_turn",
@@ -49,14 +59,16 @@ const CACHEABLE_STOPS: ReadonlySet<StopReason> = new Set([
 
 /**
  * Whether events form a complete answer that may be cached: some content and
- * a terminal stop event with a replayable reason.
+ * a terminal stop event with a replayable reason that the provider sent as a
+ * finished one (never null, missing, unknown or `"error"`).
  */
 export function isCompleteAnswer(events: readonly AnswerEvent[]): boolean {
   const last = events.findLast((e) => e.type === "stop");
   const content = events.some((e) =>
     e.type === "text" || e.type === "tool_call" || e.type === "reasoning"
   );
-  return content && last?.type === "stop" && CACHEABLE_STOPS.has(last.reason);
+  return content && last?.type === "stop" && CACHEABLE_STOPS.has(last.reason) &&
+    last.unfinished !== true;
 }
 
 /** Whether a client request asked OpenAI for the usage chunk. */
@@ -79,6 +91,10 @@ const UNREPRESENTABLE: Readonly<Record<WireProtocol, RegExp>> = {
     /"type"\s*:\s*"(?:redacted_thinking|server_tool_use|[a-z_]*_tool_result|citations_delta|document|image)"|"citations"\s*:\s*\[\s*\{/,
   openai_responses:
     /"type"\s*:\s*"(?!message"|function_call"|reasoning"|output_text"|summary_text"|response\.|function_call_arguments|input_text")[a-z_]+_call"|"(?:logprobs)"\s*:\s*\[\s*\{|"annotations"\s*:\s*\[\s*\{/,
+  // Grounding and citation metadata, code execution, inline media, several
+  // candidates. (Thought signatures: see canReplay.)
+  gemini:
+    /"(?:groundingMetadata|citationMetadata|executableCode|codeExecutionResult|inlineData|fileData|logprobsResult)"|"index"\s*:\s*[1-9]/,
 };
 
 /**
@@ -90,11 +106,24 @@ export function canReplay(
   rec: Recording,
   req: Pick<ChatRequest, "protocol" | "stream" | "body">,
 ): boolean {
+  const sameMode = (rec.mode === "sse") === req.stream;
+  // Gemini's thought signatures must go back to Gemini with the next request,
+  // and the events do not carry them: a signed answer reaches a Gemini client
+  // only as it was sent (another client could not send them back anyway).
+  if (rec.protocol === "gemini" && req.protocol === "gemini" && !sameMode && signed(rec)) {
+    return false;
+  }
   if (!rec.nativeOnly) return true;
   const native = rec.protocol === req.protocol && (rec.mode === "sse") === req.stream &&
     (rec.protocol !== "openai_chat" || !req.stream ||
       rec.includeUsage === wantsUsageChunk(req.body));
   return native;
+}
+
+function signed(rec: Recording): boolean {
+  return rec.json !== undefined
+    ? rec.json.includes('"thoughtSignature"')
+    : (rec.sse ?? []).some((e) => e.data.includes('"thoughtSignature"'));
 }
 
 /** Records a complete JSON answer, or returns null when it is not cacheable. */
@@ -149,7 +178,8 @@ export class SseRecorder {
   /**
    * Whether the provider sent its protocol's own end of stream: OpenAI's
    * `[DONE]` (after the usage chunk, when one was asked for), Anthropic's
-   * `message_stop`, the Responses API's `response.completed`. A stream that
+   * `message_stop`, the Responses API's `response.completed`, Gemini's chunk
+   * with a `finishReason` (its stream has no end marker). A stream that
    * merely stopped is never recorded.
    */
   #sawTerminal(): boolean {
@@ -164,6 +194,8 @@ export class SseRecorder {
         return events.some((e) =>
           e.event === "response.completed" || e.data.includes('"type":"response.completed"')
         );
+      case "gemini":
+        return geminiStreamComplete(events);
     }
   }
 
@@ -265,13 +297,15 @@ export function decodeRecording(bytes: Uint8Array): Recording | null {
 export function recordAnswer(
   answer: Answer,
   req: ChatRequest,
-  done: (rec: Recording | null) => void,
+  done: RecordDone,
   now: () => number = Date.now,
 ): Answer {
   // Only what the provider answered is recorded: an answer a cache served
   // (an L1b similarity match) must never become an exact hit for this request.
   if (answer.status !== 200 || answer.layer !== "l3") {
-    done(null);
+    // A provider's error answer (read whole) is what identical requests would get too.
+    const shareable = answer.layer === "l3" && answer.status >= 400 && answer.body.kind === "json";
+    done(null, shareable ? { kind: "answer", answer } : undefined);
     return answer;
   }
   const body = answer.body;
@@ -298,14 +332,14 @@ export function recordAnswer(
 export async function answerAndRecord(
   next: () => Promise<Answer>,
   req: ChatRequest,
-  done: (rec: Recording | null) => void,
+  done: RecordDone,
   now: () => number = Date.now,
 ): Promise<Answer> {
   let answer: Answer;
   try {
     answer = await next();
   } catch (e) {
-    done(null);
+    done(null, { kind: "error", error: e });
     throw e;
   }
   return recordAnswer(answer, req, done, now);

@@ -10,6 +10,7 @@
 
 import { parse as parseToml } from "smol-toml";
 import { type Config, ConfigSchema, FIX_HINTS } from "./schema.ts";
+import { legacyProblems, translateLegacy } from "./compat.ts";
 
 /** A configuration problem, phrased for the person who has to fix it. */
 export class ConfigError extends Error {
@@ -37,6 +38,12 @@ export interface LoadedConfig {
   file: string | null;
   /** Keys that were set but are not known (typos or features of the seed we do not have). */
   unknownKeys: string[];
+  /** One line per set key that has no effect (a planned feature kept off, or an unknown key). */
+  unusedKeys: string[];
+  /** One line per key of the replaced gateway's layout that was read as one of ours. */
+  mappedKeys: string[];
+  /** Where each top-level key's value came from: "default", the file, an environment variable, "stored credentials". */
+  origins: Record<string, string>;
 }
 
 const ENV_PREFIX = "ISARTOR__";
@@ -212,7 +219,12 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
     break;
   }
   const fromEnv = envOverrides(src.env);
-  const merged = merge(merge(src.stored ?? {}, fromFile), fromEnv);
+  const legacy = translateLegacy(
+    merge(merge(src.stored ?? {}, fromFile), fromEnv),
+    (path) => read(expandHome(path, src.home)),
+  );
+  if (legacy.problem) throw new ConfigError(legacy.problem);
+  const merged = legacy.raw;
   const known = new Set(Object.keys(DEFAULTS));
   const unknownKeys = Object.keys(merged).filter((k) => !known.has(k));
   const originOf = (k: string) =>
@@ -220,10 +232,23 @@ export function loadConfig(src: ConfigSources): LoadedConfig {
       ? `environment ${ENV_PREFIX}${k.toUpperCase()}`
       : k in fromFile
       ? file!
-      : "stored credentials";
+      : k in (src.stored ?? {})
+      ? "stored credentials"
+      : file ?? "environment";
+  const report = legacyProblems(merged, unknownKeys, originOf);
+  if (report.problem) throw new ConfigError(report.problem);
   const config = parseConfig(merged, originOf);
   config.data_dir = expandHome(config.data_dir, src.home);
   // Decided here, where the environment is readable: the gateway process has no env access.
   config.l3_http_client = resolveHttpClient(config.l3_http_client, src.env);
-  return { config, file, unknownKeys };
+  const origins: Record<string, string> = {};
+  for (const k of Object.keys(config)) origins[k] = k in merged ? originOf(k) : "default";
+  return {
+    config,
+    file,
+    unknownKeys,
+    unusedKeys: report.unused,
+    mappedKeys: legacy.mapped,
+    origins,
+  };
 }

@@ -55,6 +55,16 @@ export const ConfigSchema = z.object({
   tenant_header: z.string().default(""),
   data_dir: z.string().default("~/.isartor"),
   max_request_body_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+  // --- Security (src/http/origin_guard.ts, docs/security.md) ---
+  /** Web page origins allowed to call the gateway (CORS), e.g. "http://localhost:3000". */
+  allowed_origins: z.array(z.string()).default([]),
+  /** Host names accepted besides the bind address and loopback names. */
+  allowed_hosts: z.array(z.string()).default([]),
+  /** A key that sees every tenant's stats; it also passes the gateway key check. */
+  admin_api_key: z.string().default(""),
+  /** Most seconds a client may take to send its request body. */
+  request_read_timeout_secs: z.number().positive().default(30),
+  // --- end security ---
 
   llm_provider: providerName.default("openai"),
   external_llm_url: z.string().default(""),
@@ -133,7 +143,18 @@ export const ConfigSchema = z.object({
   ).default({}),
   /** Append one line per request (no prompts, no keys) to `<data_dir>/requests.jsonl`. */
   log_requests: z.boolean().default(true),
+  /** Export OpenTelemetry traces (OTLP over HTTP, Deno's built-in exporter). */
+  enable_monitoring: z.boolean().default(false),
+  /** The OTLP/HTTP endpoint, e.g. "http://127.0.0.1:4318"; "" leaves it to OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otel_exporter_endpoint: z.string().default(""),
+  /** Put the last user turn into the root span (off: spans never hold prompt text). */
+  otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
+
+  // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
+  /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
+  mcp_session_idle_secs: z.number().positive().default(3600),
+  // --- end MCP ---
 });
 
 /** The validated configuration, every key present. */
@@ -154,6 +175,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   l3_timeout_secs: "set it to a positive number of seconds, e.g. 120",
   l3_max_retries: "set it to a whole number from 0 to 10",
   key_cooldown_secs: "set it to a number of seconds, e.g. 60",
+  allowed_origins: 'write it as an array of origins, e.g. ["http://localhost:3000"]',
+  allowed_hosts: 'write it as an array of host names, e.g. ["mybox.local"]',
+  request_read_timeout_secs: "set it to a positive number of seconds, e.g. 30",
   max_request_body_bytes: "set it to a positive number of bytes, e.g. 33554432 (32 MiB)",
   model_aliases: 'write it as a table of strings, e.g. [model_aliases] fast = "gpt-4o-mini"',
   provider_keys: 'write it as an array of tables, e.g. [[provider_keys]] key = "sk-..."',
@@ -183,4 +207,8 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   timeout_seconds: "set it to a positive number of seconds, e.g. 10",
   models_dir: 'set it to a folder path, or "" for <data_dir>/models',
   embedding_threads: "set it to a whole number from 0 (automatic) to 16",
+  enable_monitoring: "set it to true or false",
+  otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
+  otel_capture_content: "set it to true or false",
+  mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
 };

@@ -7,11 +7,42 @@
 import { GatewayError } from "./errors.ts";
 import { headerRecord } from "./header_record.ts";
 
-/** Reads the whole body, refusing more than `limit` bytes (checked before and while reading). */
+/** How long a client may take to send its body unless configured (`request_read_timeout_secs`). */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads the whole body, refusing more than `limit` bytes (checked before and
+ * while reading) and a client slower than `timeoutMs` (a slowloris body holds
+ * a connection and its memory): 408 and the body is cancelled.
+ */
 export async function readBodyLimited(
   req: Request,
   limit: number,
+  timeoutMs: number = DEFAULT_READ_TIMEOUT_MS,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      req.body?.cancel().catch(() => {});
+      reject(
+        new GatewayError(
+          408,
+          "request_timeout",
+          `the request body did not arrive within ${
+            timeoutMs / 1000
+          }s; fix: send the whole body at once, or raise request_read_timeout_secs`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([readBody(req, limit), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(headerRecord(req.headers)["content-length"] ?? "NaN");
   if (declared > limit) throw tooLarge(declared, limit);
   if (Number.isFinite(declared)) {

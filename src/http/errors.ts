@@ -14,6 +14,8 @@ export class GatewayError extends Error {
     readonly type: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** OpenAI's `param` and `code`, when the error names them (validation errors). */
+    readonly openAIFields?: { param: string | null; code: string | null },
   ) {
     super(message);
   }
@@ -43,6 +45,27 @@ export function anthropicErrorType(status: number): string {
   return ANTHROPIC_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
 }
 
+const GEMINI_STATUS: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  405: "INVALID_ARGUMENT",
+  409: "ABORTED",
+  413: "INVALID_ARGUMENT",
+  429: "RESOURCE_EXHAUSTED",
+  499: "CANCELLED",
+  500: "INTERNAL",
+  501: "UNIMPLEMENTED",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+
+/** The Google RPC status name of an HTTP status (Gemini's `error.status`). */
+export function geminiErrorStatus(status: number): string {
+  return GEMINI_STATUS[status] ?? (status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION");
+}
+
 /** The OpenAI error type for a status. */
 export function openAIErrorType(status: number): string {
   return OPENAI_TYPES[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
@@ -62,11 +85,15 @@ export function errorEnvelope(
   status: number,
   message: string,
   code: string | null = null,
+  param: string | null = null,
 ): Record<string, unknown> {
   if (protocol === "anthropic") {
     return { type: "error", error: { type: anthropicErrorType(status), message } };
   }
-  return { error: { message, type: openAIErrorType(status), param: null, code } };
+  if (protocol === "gemini") {
+    return { error: { code: status, message, status: geminiErrorStatus(status) } };
+  }
+  return { error: { message, type: openAIErrorType(status), param, code } };
 }
 
 /** Pulls the human message out of any provider's error body. */

@@ -14,7 +14,7 @@ import type { AnswerEvent, WireProtocol } from "../protocol/events.ts";
 import { encodeSse, SseParser } from "../protocol/sse.ts";
 import type { Answer, ResponseHeaders } from "../pipeline/types.ts";
 import { type Recording, wantsUsageChunk } from "../cache/recording.ts";
-import { errorEnvelope, upstreamErrorMessage } from "./errors.ts";
+import { errorEnvelope, GatewayError, upstreamErrorMessage } from "./errors.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -42,6 +42,52 @@ function tryParse(bytes: Uint8Array<ArrayBuffer>): unknown {
 export function jsonResponse(status: number, body: unknown, headers: ResponseHeaders = {}) {
   headers["content-type"] = "application/json";
   return new Response(JSON.stringify(body), { status, headers });
+}
+
+function hasContent(events: readonly AnswerEvent[]): boolean {
+  return events.some((e) => e.type === "text" || e.type === "tool_call" || e.type === "reasoning");
+}
+
+/**
+ * Makes sure a success answer that must be converted is whole before a byte
+ * goes out, so a broken one becomes the protocol's 502 instead of a 200:
+ * a stream a JSON client waits for is read to its end here (an interruption
+ * or a missing stop is an error), and a JSON body to be re-encoded (as a
+ * stream, or in another protocol) must parse as an answer — never an
+ * invented empty one. Same-protocol relays are left alone.
+ */
+export async function settleBody(answer: Answer, wants: ClientWants): Promise<Answer> {
+  if (answer.status >= 400) return answer;
+  const body = answer.body;
+  if (body.kind === "sse" && !wants.stream) {
+    const events: AnswerEvent[] = [];
+    try {
+      for await (const ev of decodeSseStream(body.stream, answer.protocol)) events.push(ev);
+    } catch (e) {
+      throw new GatewayError(502, "upstream_error", streamErrorMessage(e));
+    }
+    if (!events.some((e) => e.type === "stop")) {
+      throw new GatewayError(
+        502,
+        "upstream_error",
+        streamErrorMessage(new Error("the upstream stream ended without a stop event")),
+      );
+    }
+    return { ...answer, body: { kind: "events", events } };
+  }
+  if (body.kind === "json" && (answer.protocol !== wants.protocol || wants.stream)) {
+    const parsed = tryParse(body.bytes);
+    const events = parsed === undefined ? [] : CODECS[answer.protocol].decodeJson(parsed);
+    const stop = events.findLast((e) => e.type === "stop");
+    if (!hasContent(events) && (stop?.type !== "stop" || stop.unfinished)) {
+      throw new GatewayError(
+        502,
+        "upstream_error",
+        `the provider answered HTTP ${answer.status} with a body that is not a complete ${answer.protocol} answer; retry the request`,
+      );
+    }
+  }
+  return answer;
 }
 
 /** Encodes an answer for the client. */

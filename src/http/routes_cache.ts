@@ -53,7 +53,11 @@ function requireLayer(deps: CacheRouteDeps): ExactCacheLayer {
  */
 async function readCacheRequest(c: Context<GatewayEnv>, deps: CacheRouteDeps) {
   const input = parseJsonObject(
-    await readBodyLimited(c.req.raw, deps.config.max_request_body_bytes),
+    await readBodyLimited(
+      c.req.raw,
+      deps.config.max_request_body_bytes,
+      deps.config.request_read_timeout_secs * 1000,
+    ),
   );
   if (typeof input.prompt === "string") {
     const model = typeof input.model === "string" && input.model ? input.model : deps.defaultModel;

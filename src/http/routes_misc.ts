@@ -17,6 +17,7 @@ import { GatewayError, upstreamErrorMessage } from "./errors.ts";
 import { encodeAnswer, jsonResponse } from "./respond.ts";
 import { type GatewayEnv, requestContext } from "./routes_chat.ts";
 import { validateChatRequest } from "./validate.ts";
+import type { Recorder } from "../telemetry/recorder.ts";
 
 const MODELS_TIMEOUT_MS = 5000;
 
@@ -26,8 +27,14 @@ export interface MiscDeps {
   targets: Target[];
   modelAliases: Record<string, string>;
   maxBodyBytes: number;
+  /** Most milliseconds a client may take to send its body. */
+  readTimeoutMs?: number;
+  /** The per-attempt upstream timeout (`l3_timeout_secs`), also for token counting. */
+  upstreamTimeoutMs?: number;
   version: string;
   health: () => Record<string, unknown>;
+  /** Counts `/api/chat` requests into the stats, as the chat routes do. */
+  recorder?: Recorder;
 }
 
 function localModelIds(deps: MiscDeps): string[] {
@@ -101,7 +108,7 @@ export function estimateTokens(body: Record<string, unknown>): number {
 /** `POST /v1/messages/count_tokens`: the provider's count when it is Anthropic, else an estimate. */
 export function countTokensHandler(deps: MiscDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes, deps.readTimeoutMs);
     const body = parseJsonObject(raw);
     validateChatRequest("anthropic", body);
     const ctx = requestContext(c);
@@ -115,32 +122,67 @@ export function countTokensHandler(deps: MiscDeps) {
       };
       const beta = c.req.header("anthropic-beta");
       if (beta) headers["anthropic-beta"] = beta;
-      const res = await fetch(endpointUrl(primary, "count_tokens"), {
-        method: "POST",
+      // The client's query (Claude Code's `?beta=true`) goes along, as for messages.
+      const q = c.req.url.indexOf("?");
+      const query = q < 0 ? "" : c.req.url.slice(q);
+      return forwardCountTokens(
+        primary,
+        endpointUrl(primary, "count_tokens") + query,
         headers,
-        body: raw,
-        signal: c.req.raw.signal,
-      }).catch((e) => {
-        throw new GatewayError(
-          502,
-          "upstream_unreachable",
-          `cannot reach ${primary.name}: ${e.message}`,
-        );
-      });
-      const out = relayHeaders(res.headers);
-      out["content-type"] = "application/json";
-      out["x-isartor-layer"] = "l3";
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+        raw,
+        c.req.raw.signal,
+        deps.upstreamTimeoutMs,
+      );
     }
     const headers = { "x-isartor-estimated": "true", "x-isartor-layer": "local" };
     return jsonResponse(200, { input_tokens: estimateTokens(body) }, headers);
   };
 }
 
+/**
+ * Forwards a token count to the primary provider and relays its answer
+ * (Anthropic's `count_tokens`, Gemini's `countTokens`).
+ */
+export async function forwardCountTokens(
+  primary: Target,
+  url: string,
+  headers: Record<string, string>,
+  raw: Uint8Array<ArrayBuffer>,
+  clientSignal: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<Response> {
+  // A provider that never answers must not hold the client forever: the same
+  // deadline as a chat call (l3_timeout_secs), covering the body too.
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const failed = (e: Error): never => {
+    if (deadline.aborted && !clientSignal.aborted) {
+      throw new GatewayError(
+        504,
+        "upstream_timeout",
+        `${primary.name} did not count the tokens within l3_timeout_secs (${
+          timeoutMs / 1000
+        }s); fix: raise l3_timeout_secs or check the provider's status`,
+      );
+    }
+    throw new GatewayError(
+      502,
+      "upstream_unreachable",
+      `cannot reach ${primary.name}: ${e.message}`,
+    );
+  };
+  const signal = AbortSignal.any([clientSignal, deadline]);
+  const res = await fetch(url, { method: "POST", headers, body: raw, signal }).catch(failed);
+  const bytes = await res.arrayBuffer().catch(failed);
+  const out = relayHeaders(res.headers);
+  out["content-type"] = "application/json";
+  out["x-isartor-layer"] = "l3";
+  return new Response(bytes, { status: res.status, headers: out });
+}
+
 /** `POST /api/chat`: the native API, `{prompt}` in, `{response}` out. */
 export function nativeChatHandler(deps: MiscDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes);
+    const raw = await readBodyLimited(c.req.raw, deps.maxBodyBytes, deps.readTimeoutMs);
     const input = parseJsonObject(raw);
     const prompt = input.prompt;
     if (typeof prompt !== "string" || prompt.trim() === "") {
@@ -165,7 +207,14 @@ export function nativeChatHandler(deps: MiscDeps) {
       signal: c.req.raw.signal,
     };
     const ctx = requestContext(c);
-    const answer = await deps.pipeline.run(req, ctx);
+    let answer;
+    try {
+      answer = await deps.pipeline.run(req, ctx);
+    } catch (e) {
+      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+      throw e;
+    }
+    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
     const headers = {
       "x-isartor-layer": answer.layer,
       "x-isartor-request-id": ctx.requestId,

@@ -28,14 +28,8 @@ import {
   retryAfterTooLong,
   sleep,
 } from "../providers/retry.ts";
-import {
-  authHeaders,
-  type Endpoint,
-  endpointUrl,
-  type Target,
-  upstreamProtocol,
-} from "../providers/targets.ts";
-import { prepareUpstreamBody } from "./cloud_body.ts";
+import { authHeaders, type Target, upstreamProtocol, upstreamUrl } from "../providers/targets.ts";
+import { prepareUpstreamBody, resolveModel } from "./cloud_body.ts";
 import {
   Http1Client,
   type ReplyHeaders,
@@ -73,6 +67,7 @@ const DROP_REQUEST_HEADERS = new Set([
   "authorization",
   "x-api-key",
   "api-key",
+  "x-goog-api-key",
   "cookie",
   "accept-encoding",
   "cache-control",
@@ -81,12 +76,6 @@ const DROP_REQUEST_HEADERS = new Set([
 /** Upstream response headers worth relaying: request ids and rate limits. */
 const RELAY_RESPONSE_HEADER =
   /^(x-request-id|request-id|retry-after|openai-|anthropic-|x-ratelimit-|ratelimit|x-groq-|apim-request-id|x-ms-region|cf-ray)/;
-
-const ENDPOINT_FOR: Record<WireProtocol, Endpoint> = {
-  openai_chat: "chat",
-  anthropic: "messages",
-  openai_responses: "responses",
-};
 
 /** What one attempt got back: status, headers and a body ready to relay. */
 interface UpstreamReply {
@@ -113,6 +102,23 @@ class AttemptTimeout extends Error {
   override name = "AttemptTimeout";
 }
 
+/** A 2xx answer whose JSON body is broken (cut short, or not JSON at all). */
+class BrokenBody extends Error {
+  override name = "BrokenBody";
+}
+
+const textDecoder = new TextDecoder();
+
+/** Whether a body parses as JSON: a success answer cut short must never pass as one. */
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(textDecoder.decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Copies the headers worth relaying. */
 export function relayHeaders(from: ReplyHeaders): ResponseHeaders {
   const out: ResponseHeaders = {};
@@ -120,6 +126,12 @@ export function relayHeaders(from: ReplyHeaders): ResponseHeaders {
     if (RELAY_RESPONSE_HEADER.test(k)) out[k] = k in out ? `${out[k]}, ${v}` : v;
   }
   return out;
+}
+
+/** Whether the client asked for a cached answer or none (`Cache-Control: only-if-cached`). */
+export function onlyIfCached(headers: Headers): boolean {
+  const cc = headers.get("cache-control");
+  return cc !== null && /(^|,)\s*only-if-cached\s*(,|$)/i.test(cc);
 }
 
 /** The cloud layer. It always answers: with the provider's answer or with an error. */
@@ -143,6 +155,14 @@ export class CloudLayer implements Layer {
   }
 
   async handle(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
+    if (onlyIfCached(req.headers)) {
+      // RFC 9111 §5.2.1.7: a cache that cannot answer says 504, and nothing goes upstream.
+      throw new GatewayError(
+        504,
+        "not_cached",
+        "no cached answer (the request said Cache-Control: only-if-cached); fix: drop only-if-cached to let the provider answer",
+      );
+    }
     if (this.options.offline) {
       throw new GatewayError(
         503,
@@ -169,7 +189,10 @@ export class CloudLayer implements Layer {
   ): Promise<Answer | Failure> {
     const proto = upstreamProtocol(target, req.protocol);
     const body = prepareUpstreamBody(req, target, proto, this.options);
-    const url = endpointUrl(target, ENDPOINT_FOR[proto]);
+    const model = resolveModel(req, target, proto, this.options.modelAliases);
+    // The client's query means something only to a provider of its own protocol.
+    const query = proto === req.protocol ? req.query ?? "" : "";
+    const url = upstreamUrl(target, proto, model, req.stream, query);
     const baseHeaders = this.#forwardHeaders(req, proto);
     const keys = target.keys.order();
     let keyIndex = 0;
@@ -187,7 +210,18 @@ export class CloudLayer implements Layer {
           target.position === 0 ? ctx.clientCredential : null,
         ),
       };
+      const span = ctx.trace?.attempt(target.name, target.model, target.position, attempt);
+      // Traced: the provider sees our attempt span as its parent.
+      if (span) headers.traceparent = span.traceparent;
       const outcome = await this.#attempt(url, headers, body, req);
+      span?.end(
+        outcome instanceof Error
+          ? (outcome instanceof AttemptTimeout ? "timeout" : "network")
+          : outcome.status < 300
+          ? "ok"
+          : String(outcome.status),
+        outcome instanceof Error ? undefined : outcome.status,
+      );
       if (!(outcome instanceof Error)) {
         const status = outcome.status;
         const answer: Answer = {
@@ -231,12 +265,18 @@ export class CloudLayer implements Layer {
         }
         continue;
       }
-      // A network error or a timeout: no byte reached the client yet, so retry.
-      const kind = outcome instanceof AttemptTimeout ? "timeout" : "network";
+      // A network error, a timeout or a broken body: no byte reached the client yet, so retry.
+      const kind = outcome instanceof AttemptTimeout
+        ? "timeout"
+        : outcome instanceof BrokenBody
+        ? "broken_body"
+        : "network";
       this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: kind });
       last = {
         answer: null,
-        error: kind === "timeout"
+        error: kind === "broken_body"
+          ? new GatewayError(502, "upstream_error", `${target.name} ${outcome.message}`)
+          : kind === "timeout"
           ? new GatewayError(
             504,
             "upstream_timeout",
@@ -290,6 +330,11 @@ export class CloudLayer implements Layer {
         return { status: res.status, headers: res.headers, body: { kind: "sse", stream } };
       }
       const bytes = await res.bytes();
+      if (res.status >= 200 && res.status < 300 && !isJson(bytes)) {
+        return new BrokenBody(
+          `answered HTTP ${res.status} with a body that is not valid JSON (${bytes.byteLength} bytes, cut short?)`,
+        );
+      }
       return { status: res.status, headers: res.headers, body: { kind: "json", bytes } };
     } catch (e) {
       if (req.signal.aborted) throw clientGone();

@@ -16,6 +16,7 @@ import {
   responsesToOpenAIChat,
   TranslationError,
 } from "../protocol/translate_request.ts";
+import { geminiToOpenAIChat, openAIChatToGemini } from "../protocol/translate_gemini_request.ts";
 import type { ChatRequest } from "../pipeline/types.ts";
 import type { Target } from "../providers/targets.ts";
 
@@ -45,23 +46,37 @@ export function resolveModel(
   const primary = target.position === 0;
   const alias = primary ? aliases[req.model] : undefined;
   if (alias) return alias;
-  if (!target.spec.clientModels && target.model) return target.model;
+  // A Gemini client names Gemini models, which a Gemini provider serves.
+  const geminiNative = proto === "gemini" && req.protocol === "gemini";
+  if (!target.spec.clientModels && target.model && !geminiNative) return target.model;
   const sameFamily = proto === req.protocol ||
     (req.protocol === "openai_responses" && proto === "openai_chat");
   if (primary && sameFamily) return req.model || target.model || target.spec.defaultModel;
   return target.model || (sameFamily ? req.model : "") || target.spec.defaultModel || req.model;
 }
 
-/** Translates a client body into the upstream protocol. */
+/** Translates a client body into the upstream protocol (OpenAI chat is the hub). */
 function translate(
-  body: Record<string, unknown>,
-  from: WireProtocol,
+  req: ChatRequest,
   to: WireProtocol,
   opts: BodyOptions,
+  model: string,
 ): Record<string, unknown> {
+  const body = req.body;
+  const from = req.protocol;
   if (from === to) return { ...body };
   const toAnthropic = (b: Record<string, unknown>) =>
     openAIChatToAnthropic(b, { defaultMaxTokens: opts.anthropicDefaultMaxTokens });
+  if (from === "gemini") {
+    const chat = geminiToOpenAIChat(body, model, req.stream);
+    if (to === "openai_chat") return chat;
+    if (to === "anthropic") return toAnthropic(chat);
+  }
+  if (to === "gemini") {
+    if (from === "openai_chat") return openAIChatToGemini(body);
+    if (from === "anthropic") return openAIChatToGemini(anthropicToOpenAIChat(body));
+    if (from === "openai_responses") return openAIChatToGemini(responsesToOpenAIChat(body));
+  }
   if (from === "anthropic" && to === "openai_chat") return anthropicToOpenAIChat(body);
   if (from === "openai_chat" && to === "anthropic") return toAnthropic(body);
   if (from === "openai_responses" && to === "openai_chat") return responsesToOpenAIChat(body);
@@ -79,10 +94,11 @@ export function prepareUpstreamBody(
   opts: BodyOptions,
 ): Uint8Array<ArrayBuffer> | string {
   const model = resolveModel(req, target, proto, opts.modelAliases);
-  if (proto === req.protocol && model === req.model) return req.raw;
+  // Gemini names the model in the URL: its body never changes with it.
+  if (proto === req.protocol && (model === req.model || proto === "gemini")) return req.raw;
   try {
-    const body = translate(req.body, req.protocol, proto, opts);
-    body.model = model;
+    const body = translate(req, proto, opts, model);
+    if (proto !== "gemini") body.model = model;
     return JSON.stringify(body);
   } catch (e) {
     if (e instanceof TranslationError) {

@@ -12,8 +12,8 @@
 
 import { cacheBypassReason, exactKey } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
-import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
-import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
+import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
+import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
 import type { SharedFlight } from "../cache/shared_flight.ts";
 import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
@@ -46,6 +46,27 @@ export function cacheDirectives(headers: Headers): CacheDirectives {
   return { read: true, write: true };
 }
 
+/**
+ * What a request's URL adds to its body: its query (forwarded, so keyed) and,
+ * for Gemini, the model and the stream mode.
+ */
+export interface UrlFacts {
+  model?: string;
+  stream?: boolean;
+  query?: string;
+}
+
+/** The URL facts of a decoded request. */
+export function urlFacts(req: ChatRequest): UrlFacts {
+  const out: UrlFacts = {};
+  if (req.query) out.query = req.query;
+  if (req.protocol === "gemini") {
+    out.model = req.model;
+    out.stream = req.stream;
+  }
+  return out;
+}
+
 /** Settings of the exact cache. */
 export interface ExactCacheOptions {
   /** The provider partition (the primary provider's name). */
@@ -73,6 +94,7 @@ export interface ExactCacheCounters {
 /** The exact-cache layer. */
 export class ExactCacheLayer implements Layer {
   readonly name = "l1a" as const;
+  readonly spanName = "l1a_exact_cache";
   readonly counters: ExactCacheCounters = {
     hits: 0,
     misses: 0,
@@ -80,7 +102,7 @@ export class ExactCacheLayer implements Layer {
     bypassed: 0,
     coalesced: 0,
   };
-  #flights = new SingleFlight<Recording>();
+  #flights = new AnswerFlights();
   #memo = new RawKeyMemo();
 
   constructor(
@@ -99,17 +121,24 @@ export class ExactCacheLayer implements Layer {
     headers: Headers,
     tenant: string,
     raw?: Uint8Array,
+    url: UrlFacts = {},
   ) {
-    const fp = raw ? this.#fingerprint(protocol, headers, raw) : undefined;
+    const fp = raw ? this.#fingerprint(protocol, headers, raw, url) : undefined;
     let digest = fp ? this.#memo.get(fp)?.digest : undefined;
     if (!digest) {
-      const model = typeof body.model === "string" ? body.model : "";
-      digest = exactKey(protocol, body, this.options.upstreamModel(protocol, model), headers);
+      const model = url.model ?? (typeof body.model === "string" ? body.model : "");
+      digest = exactKey(
+        protocol,
+        body,
+        this.options.upstreamModel(protocol, model),
+        headers,
+        url.query,
+      );
       if (fp) {
         this.#memo.set(fp, {
           digest,
           model,
-          stream: body.stream === true,
+          stream: url.stream ?? body.stream === true,
           streamOptions: body.stream_options,
         });
       }
@@ -117,8 +146,12 @@ export class ExactCacheLayer implements Layer {
     return { digest, key: ["l1a", tenant, this.options.provider, digest] as StoreKey };
   }
 
-  #fingerprint(protocol: WireProtocol, headers: Headers, raw: Uint8Array): string {
-    return this.#memo.fingerprint(`${protocol}\u0000${headers.get("anthropic-beta") ?? ""}`, raw);
+  #fingerprint(protocol: WireProtocol, headers: Headers, raw: Uint8Array, url: UrlFacts): string {
+    // What the URL says is part of the request too (Gemini puts model and stream mode there).
+    const context = `${protocol}\u0000${headers.get("anthropic-beta") ?? ""}\u0000${
+      url.model ?? ""
+    }\u0000${url.stream ?? ""}\u0000${url.query ?? ""}`;
+    return this.#memo.fingerprint(context, raw);
   }
 
   /**
@@ -132,9 +165,10 @@ export class ExactCacheLayer implements Layer {
     raw: Uint8Array,
     headers: Headers,
     tenant: string,
+    url: UrlFacts = {},
   ): Promise<{ answer: Answer; facts: RawFacts } | null> {
     if (!cacheDirectives(headers).read) return null;
-    const facts = this.#memo.get(this.#fingerprint(protocol, headers, raw));
+    const facts = this.#memo.get(this.#fingerprint(protocol, headers, raw, url));
     if (!facts) return null;
     const rec = await this.cache.get(["l1a", tenant, this.options.provider, facts.digest]);
     if (!rec) return null;
@@ -164,27 +198,39 @@ export class ExactCacheLayer implements Layer {
       this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "bypass" });
       return next();
     }
-    const { digest, key } = this.keyOf(req.protocol, req.body, req.headers, ctx.tenant, req.raw);
+    const { digest, key } = this.keyOf(
+      req.protocol,
+      req.body,
+      req.headers,
+      ctx.tenant,
+      req.raw,
+      urlFacts(req),
+    );
     const id = key.join("\u0000");
+    let settle: Settle | null = null;
     if (directives.read) {
       const rec = await this.cache.get(key);
       // A recording that cannot be re-encoded without loss serves only its own mode.
       if (rec && canReplay(rec, req)) return this.#hit(rec, digest);
-      const pending = this.#flights.pending(id);
-      if (pending) {
-        this.counters.coalesced++;
-        const shared = await waitUnlessAborted(pending, req.signal);
-        if (req.signal.aborted) throw clientGone();
-        if (shared && canReplay(shared, req)) return this.#hit(shared, digest);
-        // The leader failed: this request tries on its own.
-        return next();
-      }
+      // An identical request in flight: take its answer or its error; else lead.
+      const joined = await joinFlight(
+        this.#flights,
+        id,
+        req,
+        (r) => this.#hit(r, digest),
+        () => this.counters.coalesced++,
+        next,
+      );
+      if ("answer" in joined) return joined.answer;
+      settle = joined.settle;
     }
     this.counters.misses++;
     this.metrics.cacheLookups.inc({ layer: "l1a", outcome: "miss" });
-    if (!directives.write) return next();
-
-    const settle = this.#flights.lead(id);
+    if (!directives.write) {
+      settle?.({ kind: "none" });
+      return next();
+    }
+    settle ??= this.#flights.lead(id);
     // Across replicas: this process's leader takes the shared lock, or waits for another's answer.
     let release: (() => void) | undefined;
     const shared = this.options.sharedFlight;
@@ -192,24 +238,24 @@ export class ExactCacheLayer implements Layer {
       const claim = await shared.claim<Recording>(key, () => this.cache.get(key), req.signal);
       if (claim.kind === "answer" && canReplay(claim.value, req)) {
         this.counters.coalesced++;
-        settle(claim.value);
+        settle({ kind: "result", result: claim.value });
         return this.#hit(claim.value, digest);
       }
       if (claim.kind === "lead") release = claim.release;
       if (req.signal.aborted) {
         release?.();
-        settle(null);
+        settle({ kind: "none" });
         throw clientGone();
       }
     }
-    const done = (rec: Recording | null) => {
+    const done: RecordDone = (rec, failure) => {
       if (rec) {
         this.counters.stores++;
         // Writing never delays the client: the store is awaited in the background,
         // and the shared lock is released once the answer is there to be read.
         this.cache.set(key, rec).catch(() => {}).finally(() => release?.());
       } else release?.();
-      settle?.(rec);
+      settle?.(flightOutcome(rec, failure));
     };
     return await answerAndRecord(next, req, done);
   }

@@ -6,8 +6,13 @@
  *   only inside the partition that hashes everything else (tenant, provider,
  *   model, system prompt, tools, parameters, earlier turns): see
  *   `src/semantic/partition.ts`.
- * - After the cosine test, lexical gates (numbers, negations and opposites,
- *   identifiers, quoted strings, paths, URLs, names) must agree.
+ * - The embedder only ranks: a candidate above the threshold is a hit only if
+ *   the lexical gates agree (numbers, negations and opposites, identifiers,
+ *   quoted strings, paths, URLs, names) and every other difference between
+ *   the two last turns is benign (src/semantic/benign_diff.ts: filler,
+ *   function words, inflections, WordNet synonyms; the shared words in one
+ *   order). Each rejected candidate counts in
+ *   `isartor_semantic_rejections_total{reason}`.
  * - No lookup when the last turn carries tool results or images, when the
  *   request forbids caching, or when the embedder fails (the request passes on).
  * - A hit replays the matched recording exactly as L1a replays its own, with
@@ -22,15 +27,15 @@
 import { cacheBypassReason } from "../cache/cache_key.ts";
 import type { ByteStore, StoreKey } from "../cache/byte_store.ts";
 import type { CacheEvent, CacheFeed } from "../cache/cache_feed.ts";
-import { answerAndRecord, canReplay, type Recording } from "../cache/recording.ts";
-import { SingleFlight, waitUnlessAborted } from "../cache/single_flight.ts";
-import { clientGone } from "./cloud.ts";
+import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
+import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
 import type { Embedder } from "../embed/embedder.ts";
 import type { WireProtocol } from "../protocol/events.ts";
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import { gateFeatures } from "../semantic/lexical_gates.ts";
 import { lastUserTurn } from "../semantic/last_turn.ts";
+import { loadSynonyms } from "../semantic/synonyms.ts";
 import { partitionDigest, partitionId, type PartitionRef } from "../semantic/partition.ts";
 import {
   ANSWER_PREFIX,
@@ -80,7 +85,7 @@ export interface SemanticCacheCounters {
   stores: number;
   bypassed: number;
   coalesced: number;
-  /** Lookups whose closest candidate above the threshold a lexical gate rejected. */
+  /** Lookups whose closest candidate above the threshold a gate or the benign check rejected. */
   gate_rejections: number;
   embed_errors: number;
 }
@@ -98,6 +103,7 @@ const REBUILD_WAIT_MS = 1000;
 /** The semantic-cache layer. */
 export class SemanticCacheLayer implements Layer {
   readonly name = "l1b" as const;
+  readonly spanName = "l1b_semantic_cache";
   readonly counters: SemanticCacheCounters = {
     hits: 0,
     misses: 0,
@@ -111,7 +117,7 @@ export class SemanticCacheLayer implements Layer {
   /** Recordings of the entries (memory LRU in front of the store). */
   readonly answers: RecordingCache;
   readonly #embedderId: string;
-  #flights = new SingleFlight<Recording>();
+  #flights = new AnswerFlights();
   #now: () => number;
   #embedFailing = false;
   #lastStoreWarning = 0;
@@ -125,6 +131,8 @@ export class SemanticCacheLayer implements Layer {
     readonly metrics: Metrics,
   ) {
     this.#now = options.now ?? Date.now;
+    // The WordNet table (about 15 MiB, 0.1 s to parse) loads once, now, not in the first request.
+    loadSynonyms();
     this.#embedderId = `${embedder.name}:${embedder.model}`;
     this.index = new SemanticIndex({
       dims: embedder.dims,
@@ -155,7 +163,7 @@ export class SemanticCacheLayer implements Layer {
   /** One line for `/health` and `isartor check`. */
   describe(): string {
     const e = this.embedder;
-    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}; ${this.answers.stats().backend})`;
+    return `on (embedder ${e.name}: ${e.model}, ${e.dims} dims, threshold ${this.options.threshold}, benign differences only; ${this.answers.stats().backend})`;
   }
 
   /** Whether this request may use the cache at all; the reason when not. */
@@ -183,6 +191,7 @@ export class SemanticCacheLayer implements Layer {
         this.options.upstreamModel(req.protocol, model),
         req.headers,
         this.#embedderId,
+        req.query,
       ),
     };
     let vector: Float32Array;
@@ -195,8 +204,10 @@ export class SemanticCacheLayer implements Layer {
     const features = gateFeatures(text);
     const flight = `${partitionId(ref)}\u0000${text}`;
     if (!this.#rebuilt) await this.#waitForRebuild();
+    let settle: Settle | null = null;
     if (directives.read) {
       const found = this.index.lookup(ref, vector, this.options.threshold, features);
+      for (const reason of found.rejections) this.metrics.semanticRejections.inc({ reason });
       if (found.match) {
         const rec = await this.answers.get(answerKey(ref, found.match.entry.id));
         if (rec && canReplay(rec, req)) return this.#hit(rec, found.match.similarity);
@@ -205,22 +216,27 @@ export class SemanticCacheLayer implements Layer {
       } else if (found.rejectedBy) {
         this.counters.gate_rejections++;
       }
-      const pending = this.#flights.pending(flight);
-      if (pending) {
-        this.counters.coalesced++;
-        const shared = await waitUnlessAborted(pending, req.signal);
-        if (req.signal.aborted) throw clientGone();
-        return shared && canReplay(shared, req) ? this.#hit(shared, 1) : next();
-      }
+      const joined = await joinFlight(
+        this.#flights,
+        flight,
+        req,
+        (r) => this.#hit(r, 1),
+        () => this.counters.coalesced++,
+        next,
+      );
+      if ("answer" in joined) return joined.answer;
+      settle = joined.settle;
     }
     this.counters.misses++;
     this.metrics.cacheLookups.inc({ layer: "l1b", outcome: "miss" });
-    if (!directives.write) return next();
-
-    const settle = this.#flights.lead(flight);
-    const done = (rec: Recording | null) => {
+    if (!directives.write) {
+      settle?.({ kind: "none" });
+      return next();
+    }
+    settle ??= this.#flights.lead(flight);
+    const done: RecordDone = (rec, failure) => {
       if (rec) this.#remember(ref, text, features, vector, rec);
-      settle?.(rec);
+      settle?.(flightOutcome(rec, failure));
     };
     return await answerAndRecord(next, req, done, this.#now);
   }

@@ -21,7 +21,26 @@ export class Pipeline {
           new GatewayError(503, "no_layer_answered", "no layer could answer this request"),
         );
       }
-      return layer.handle(req, ctx, () => step(i + 1));
+      let called = false;
+      const span = layer.spanName ? ctx.trace?.layer(layer.spanName) : undefined;
+      const next = () => {
+        // A second call would be a second upstream request (Hono's compose refuses it too).
+        if (called) {
+          return Promise.reject(new Error(`layer ${layer.name} called next() twice`));
+        }
+        called = true;
+        span?.passed();
+        return step(i + 1);
+      };
+      const answer = layer.handle(req, ctx, next);
+      if (!span) return answer;
+      return answer.then((a) => {
+        if (!called) span.answered(a.status);
+        return a;
+      }, (e) => {
+        if (!called) span.failed(e);
+        throw e;
+      });
     };
     return step(0);
   }

@@ -10,6 +10,9 @@
 import type { AnswerEvent, WireProtocol } from "../protocol/events.ts";
 import type { Recording } from "../cache/recording.ts";
 
+/** The header that carried a client's own provider credential (Gemini's `?key=` counts as `x-goog-api-key`). */
+export type ClientCredentialHeader = "authorization" | "x-api-key" | "x-goog-api-key";
+
 /** The layer that answered, as reported in `X-Isartor-Layer`. */
 export type LayerName = "l1a" | "l1b" | "l2" | "l3";
 
@@ -21,7 +24,7 @@ export interface ChatRequest {
   body: Record<string, unknown>;
   /** The body bytes as sent, for byte-faithful pass-through. */
   raw: Uint8Array<ArrayBuffer>;
-  /** The model the client asked for. */
+  /** The model the client asked for (Gemini: the one named in the URL). */
   model: string;
   /** Whether the client asked for a stream. */
   stream: boolean;
@@ -29,6 +32,31 @@ export interface ChatRequest {
   headers: Headers;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
+  /**
+   * The client's URL query without the `?` (e.g. `beta=true`), minus what the
+   * gateway consumed (Gemini's `key` and `alt`): forwarded to a provider of
+   * the same protocol. Empty or absent when there was none.
+   */
+  query?: string;
+}
+
+/** The span of one layer (src/telemetry/tracing.ts): ended when it passes or answers. */
+export interface LayerSpan {
+  passed(): void;
+  answered(status: number): void;
+  failed(error: unknown): void;
+}
+
+/** One upstream attempt's span, and the `traceparent` that names it upstream. */
+export interface AttemptSpan {
+  traceparent: string;
+  end(outcome: string, status?: number): void;
+}
+
+/** A request's trace, when monitoring is on (src/telemetry/tracing.ts). */
+export interface RequestTracer {
+  layer(name: string): LayerSpan;
+  attempt(provider: string, model: string, position: number, attempt: number): AttemptSpan;
 }
 
 /** Per-request facts every layer may use. */
@@ -43,7 +71,9 @@ export interface RequestContext {
    * The client's own provider credential when it is not the gateway key:
    * forwarded upstream when no provider key is configured (pass-through auth).
    */
-  clientCredential: { header: "authorization" | "x-api-key"; value: string } | null;
+  clientCredential: { header: ClientCredentialHeader; value: string } | null;
+  /** The request's trace; absent when monitoring is off. */
+  trace?: RequestTracer;
 }
 
 /** The body of an answer, in the protocol named by `Answer.protocol`. */
@@ -86,5 +116,7 @@ export type Next = () => Promise<Answer>;
  */
 export interface Layer {
   readonly name: LayerName;
+  /** The name of this layer's span in traces; a layer without one traces itself (L3). */
+  readonly spanName?: string;
   handle(req: ChatRequest, ctx: RequestContext, next: Next): Promise<Answer>;
 }

@@ -10,7 +10,13 @@
  * @module
  */
 
-import type { AnswerEvent, SseEvent, StopReason, Usage } from "./events.ts";
+import {
+  type AnswerEvent,
+  type SseEvent,
+  type StopReason,
+  unfinishedFlag,
+  type Usage,
+} from "./events.ts";
 import {
   arr,
   collectAnswer,
@@ -99,6 +105,7 @@ export function decodeAnthropicJson(body: unknown): AnswerEvent[] {
     type: "stop",
     reason: anthropicStopReasonToStopReason(str(b.stop_reason)),
     stopSequence: str(b.stop_sequence) ?? null,
+    ...unfinishedFlag(str(b.stop_reason)),
   });
   return out;
 }
@@ -206,6 +213,7 @@ export class AnthropicStreamDecoder {
       type: "stop",
       reason: anthropicStopReasonToStopReason(this.#stop?.reason),
       stopSequence: this.#stop?.sequence ?? null,
+      ...unfinishedFlag(this.#stop?.reason),
     }];
   }
 }

@@ -25,6 +25,8 @@ import {
   ResponsesStreamDecoder,
   ResponsesStreamEncoder,
 } from "./openai_responses.ts";
+import { decodeGeminiJson, GeminiStreamDecoder } from "./gemini.ts";
+import { encodeGeminiJson, GeminiStreamEncoder } from "./gemini_encode.ts";
 
 /** Turns upstream SSE events into answer events, incrementally. */
 export interface StreamDecoder {
@@ -91,5 +93,14 @@ export const CODECS: Readonly<Record<WireProtocol, Codec>> = {
         event: "error",
         data: JSON.stringify({ type: "error", code: "stream_interrupted", message, param: null }),
       }),
+  },
+  gemini: {
+    decodeJson: decodeGeminiJson,
+    streamDecoder: () => new GeminiStreamDecoder(),
+    encodeJson: encodeGeminiJson,
+    streamEncoder: () => new GeminiStreamEncoder(),
+    // The Gemini SDKs raise an ApiError on a chunk that carries `error`.
+    streamError: (message) =>
+      encodeSse({ data: JSON.stringify({ error: { code: 500, message, status: "INTERNAL" } }) }),
   },
 };

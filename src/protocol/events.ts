@@ -43,11 +43,42 @@ export type AnswerEvent =
   | { type: "tool_args"; index: number; delta: string }
   /** Token usage; may come more than once (Anthropic sends input then output), later values win per field. */
   | { type: "usage"; usage: Partial<Usage> }
-  /** The terminal event: the answer is complete. */
-  | { type: "stop"; reason: StopReason; stopSequence?: string | null };
+  /**
+   * The terminal event. `unfinished` marks a native reason that does not mean
+   * a finished answer (null, missing, unknown, `"error"`): such an answer is
+   * relayed but never cached (see {@link FINISHED_STOP_REASONS}).
+   */
+  | { type: "stop"; reason: StopReason; stopSequence?: string | null; unfinished?: true };
 
-/** The three wire protocols a client can speak (plus the native `{prompt}` API, served as OpenAI chat). */
-export type WireProtocol = "openai_chat" | "openai_responses" | "anthropic";
+/**
+ * The native stop reasons that mean a finished answer, in every protocol: the
+ * only answers the caches store (docs/cache-key.md, "What is cached").
+ * OpenAI chat `finish_reason`; Anthropic `stop_reason`; the Responses API's
+ * `status` (`completed`, or `incomplete` for `max_output_tokens`); Gemini's
+ * `finishReason`.
+ */
+export const FINISHED_STOP_REASONS: ReadonlySet<string> = new Set([
+  "stop",
+  "length",
+  "tool_calls",
+  "function_call",
+  "end_turn",
+  "max_tokens",
+  "tool_use",
+  "stop_sequence",
+  "completed",
+  "max_output_tokens",
+  "STOP",
+  "MAX_TOKENS",
+]);
+
+/** The `unfinished` flag of a stop event, from the provider's native reason. */
+export function unfinishedFlag(native: string | null | undefined): { unfinished?: true } {
+  return native && FINISHED_STOP_REASONS.has(native) ? {} : { unfinished: true };
+}
+
+/** The wire protocols a client can speak (plus the native `{prompt}` API, served as OpenAI chat). */
+export type WireProtocol = "openai_chat" | "openai_responses" | "anthropic" | "gemini";
 
 /** One server-sent event as it appears on the wire. */
 export interface SseEvent {

@@ -8,7 +8,13 @@
  * @module
  */
 
-import type { AnswerEvent, SseEvent, StopReason, Usage } from "./events.ts";
+import {
+  type AnswerEvent,
+  type SseEvent,
+  type StopReason,
+  unfinishedFlag,
+  type Usage,
+} from "./events.ts";
 import {
   arr,
   collectAnswer,
@@ -106,7 +112,7 @@ export function decodeOpenAIChatJson(body: unknown): AnswerEvent[] {
   const usage = decodeUsage(b.usage);
   if (usage) out.push({ type: "usage", usage });
   const finish = str(choice.finish_reason);
-  out.push({ type: "stop", reason: openAIFinishToStopReason(finish) });
+  out.push({ type: "stop", reason: openAIFinishToStopReason(finish), ...unfinishedFlag(finish) });
   return out;
 }
 
@@ -170,7 +176,11 @@ export class OpenAIChatStreamDecoder {
     if (this.#done) return [];
     this.#done = true;
     if (this.#finish === undefined) return [];
-    return [{ type: "stop", reason: openAIFinishToStopReason(this.#finish) }];
+    return [{
+      type: "stop",
+      reason: openAIFinishToStopReason(this.#finish),
+      ...unfinishedFlag(this.#finish),
+    }];
   }
 
   #toolDelta(tc: Json, out: AnswerEvent[]): void {

@@ -9,7 +9,13 @@
  * @module
  */
 
-import type { AnswerEvent, SseEvent, StopReason, Usage } from "./events.ts";
+import {
+  type AnswerEvent,
+  type SseEvent,
+  type StopReason,
+  unfinishedFlag,
+  type Usage,
+} from "./events.ts";
 import { arr, isRecord, type Json, num, parseSseJson, rec, str } from "./_shared.ts";
 
 export {
@@ -26,6 +32,12 @@ export function responsesStopReason(response: unknown, hasFunctionCalls: boolean
     return reason === "content_filter" ? "content_filter" : "max_tokens";
   }
   return hasFunctionCalls ? "tool_use" : "end_turn";
+}
+
+/** The native finish of a response object: its `status`, or why it is `incomplete`. */
+function responsesNative(response: unknown): string | undefined {
+  const r = rec(response);
+  return r.status === "incomplete" ? str(rec(r.incomplete_details).reason) : str(r.status);
 }
 
 function decodeUsage(u: unknown): Partial<Usage> | undefined {
@@ -81,7 +93,11 @@ export function decodeResponsesJson(body: unknown): AnswerEvent[] {
   }
   const usage = decodeUsage(b.usage);
   if (usage) out.push({ type: "usage", usage });
-  out.push({ type: "stop", reason: responsesStopReason(b, tools > 0) });
+  out.push({
+    type: "stop",
+    reason: responsesStopReason(b, tools > 0),
+    ...unfinishedFlag(responsesNative(b)),
+  });
   return out;
 }
 
@@ -145,7 +161,11 @@ export class ResponsesStreamDecoder {
         const response = rec(data.response);
         const usage = decodeUsage(response.usage);
         if (usage) out.push({ type: "usage", usage });
-        out.push({ type: "stop", reason: responsesStopReason(response, this.#tools.size > 0) });
+        out.push({
+          type: "stop",
+          reason: responsesStopReason(response, this.#tools.size > 0),
+          ...unfinishedFlag(responsesNative(response)),
+        });
         break;
       }
       case "response.failed": {

@@ -103,6 +103,9 @@ function assistantToChat(content: unknown): Json {
 /**
  * Translates an Anthropic Messages request into an OpenAI Chat Completions one.
  *
+ * A `system` message in the list (Anthropic's mid-conversation system
+ * messages) becomes a chat system message in place.
+ *
  * Dropped: `top_k`, `thinking`, `cache_control` markers, thinking blocks,
  * server tools (tools without `input_schema`), `metadata` other than `user_id`.
  * Multiple system blocks, and multiple assistant text blocks, are joined with
@@ -115,7 +118,10 @@ export function anthropicToOpenAIChat(body: unknown): Record<string, unknown> {
   if (system) messages.push({ role: "system", content: system });
   for (const m of arr(b.messages).filter(isRecord)) {
     if (m.role === "assistant") messages.push(assistantToChat(m.content));
-    else messages.push(...userToChat(m.content));
+    // A mid-conversation system message (beta `mid-conversation-system-*`) stays in place.
+    else if (m.role === "system") {
+      messages.push({ role: "system", content: joinText(m.content, "\n\n") });
+    } else messages.push(...userToChat(m.content));
   }
   const out: Json = {};
   put(out, "model", b.model);

@@ -71,6 +71,15 @@ export class KeyPool {
     return this.#keys[start];
   }
 
+  /** Each key with its cooldown (epoch ms, or null when ready), in configuration order. */
+  describe(): { key: string; label: string; priority: number; coolingUntil: number | null }[] {
+    const now = this.#now();
+    return this.#keys.map((k) => {
+      const until = this.#coolUntil.get(k.key) ?? 0;
+      return { ...k, coolingUntil: until > now ? until : null };
+    });
+  }
+
   /** Puts a key aside after a 429 or an auth failure. */
   coolDown(key: string, ms: number = this.#cooldownMs): void {
     this.#coolUntil.set(key, this.#now() + ms);

@@ -17,6 +17,8 @@ export type AuthStyle =
   | "x-api-key"
   /** `api-key: <key>` (Azure OpenAI) */
   | "api-key"
+  /** `x-goog-api-key: <key>` (the Gemini API) */
+  | "x-goog-api-key"
   /** no key at all (local servers) */
   | "none";
 
@@ -30,7 +32,7 @@ export interface ProviderSpec {
   baseUrl: string;
   auth: AuthStyle;
   /** The protocol of its chat endpoint. */
-  protocol: Extract<WireProtocol, "openai_chat" | "anthropic">;
+  protocol: Extract<WireProtocol, "openai_chat" | "anthropic" | "gemini">;
   /** Whether it serves the OpenAI Responses API natively (else Responses requests are translated to chat). */
   responses: boolean;
   /** The model used when none is configured. */
@@ -81,11 +83,12 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         clientModels: true,
       },
       {
+        // Spoken natively: generateContent / streamGenerateContent?alt=sse.
         name: "gemini",
-        label: "Google Gemini (OpenAI-compatible endpoint)",
-        baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai",
-        auth: "bearer",
-        protocol: "openai_chat",
+        label: "Google Gemini",
+        baseUrl: "https://generativelanguage.googleapis.com/v1beta",
+        auth: "x-goog-api-key",
+        protocol: "gemini",
         responses: false,
         defaultModel: "gemini-2.5-flash",
         clientModels: false,
@@ -168,6 +171,106 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         protocol: "openai_chat",
         responses: false,
         defaultModel: "llama-3.3-70b",
+        clientModels: false,
+      },
+      {
+        name: "cohere",
+        label: "Cohere (OpenAI-compatible endpoint)",
+        baseUrl: "https://api.cohere.ai/compatibility/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "command-a-03-2025",
+        clientModels: false,
+      },
+      {
+        name: "nvidia",
+        label: "NVIDIA NIM",
+        baseUrl: "https://integrate.api.nvidia.com/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "meta/llama-3.1-8b-instruct",
+        clientModels: false,
+      },
+      {
+        name: "perplexity",
+        label: "Perplexity",
+        baseUrl: "https://api.perplexity.ai",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "sonar",
+        clientModels: false,
+      },
+      {
+        name: "nebius",
+        label: "Nebius AI Studio",
+        baseUrl: "https://api.studio.nebius.com/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "meta-llama/Meta-Llama-3.1-70B-Instruct",
+        clientModels: false,
+      },
+      {
+        name: "siliconflow",
+        label: "SiliconFlow",
+        baseUrl: "https://api.siliconflow.cn/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "Qwen/Qwen2.5-7B-Instruct",
+        clientModels: false,
+      },
+      {
+        name: "moonshot",
+        label: "Moonshot AI",
+        baseUrl: "https://api.moonshot.ai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "moonshot-v1-8k",
+        clientModels: false,
+      },
+      {
+        name: "huggingface",
+        label: "Hugging Face Inference Providers",
+        baseUrl: "https://router.huggingface.co/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "meta-llama/Llama-3.1-8B-Instruct",
+        clientModels: false,
+      },
+      {
+        name: "hyperbolic",
+        label: "Hyperbolic",
+        baseUrl: "https://api.hyperbolic.xyz/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "meta-llama/Llama-3.3-70B-Instruct",
+        clientModels: false,
+      },
+      {
+        name: "chutes",
+        label: "Chutes",
+        baseUrl: "https://llm.chutes.ai/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "deepseek-ai/DeepSeek-V3-0324",
+        clientModels: false,
+      },
+      {
+        name: "galadriel",
+        label: "Galadriel",
+        baseUrl: "https://api.galadriel.com/v1",
+        auth: "bearer",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "llama3.1:70b",
         clientModels: false,
       },
       {

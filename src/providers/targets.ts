@@ -7,6 +7,7 @@
 import type { Config } from "../config/schema.ts";
 import type { WireProtocol } from "../protocol/events.ts";
 import { KeyPool, type PooledKey } from "./key_pool.ts";
+import type { ClientCredentialHeader } from "../pipeline/types.ts";
 import { normalizeBaseUrl, PROVIDERS, type ProviderSpec } from "./table.ts";
 
 /** One provider the cloud layer can call. */
@@ -41,7 +42,9 @@ interface TargetInput {
 
 function makeTarget(input: TargetInput, position: number): Target {
   const spec = PROVIDERS[input.provider];
-  const baseUrl = normalizeBaseUrl(input.url || spec.baseUrl);
+  let baseUrl = normalizeBaseUrl(input.url || spec.baseUrl);
+  // Gemini is spoken natively: a URL of its OpenAI-compatible endpoint means its API root.
+  if (spec.protocol === "gemini") baseUrl = baseUrl.replace(/\/openai$/, "");
   const keys: PooledKey[] = input.providerKeys.length > 0
     ? input.providerKeys
     : input.apiKey
@@ -148,13 +151,40 @@ export function endpointUrl(target: Target, endpoint: Endpoint): string {
 }
 
 /**
+ * The URL a request goes to: the protocol's endpoint; for Gemini, the model's
+ * `generateContent` or `streamGenerateContent?alt=sse`. A provider of the
+ * client's own protocol also gets the client's query (`?beta=true`).
+ */
+export function upstreamUrl(
+  target: Target,
+  proto: WireProtocol,
+  model: string,
+  stream: boolean,
+  query: string,
+): string {
+  const url = proto === "gemini"
+    ? `${target.baseUrl}/models/${model}:${
+      stream ? "streamGenerateContent?alt=sse" : "generateContent"
+    }`
+    : endpointUrl(target, ENDPOINT_FOR[proto]);
+  if (!query) return url;
+  return url + (url.includes("?") ? "&" : "?") + query;
+}
+
+const ENDPOINT_FOR: Record<Exclude<WireProtocol, "gemini">, Endpoint> = {
+  openai_chat: "chat",
+  anthropic: "messages",
+  openai_responses: "responses",
+};
+
+/**
  * The auth headers for one attempt: the pooled key in the provider's style, or,
  * when the pool is empty, the client's own credential (pass-through auth).
  */
 export function authHeaders(
   target: Target,
   key: string | null,
-  clientCredential: { header: "authorization" | "x-api-key"; value: string } | null,
+  clientCredential: { header: ClientCredentialHeader; value: string } | null,
 ): Record<string, string> {
   if (key === null) {
     // A local server wants no key: never hand it the client's credential.
@@ -170,6 +200,7 @@ export function authHeaders(
         : { "x-api-key": raw };
     }
     if (target.spec.auth === "api-key") return { "api-key": raw };
+    if (target.spec.auth === "x-goog-api-key") return { "x-goog-api-key": raw };
     return { authorization: `Bearer ${raw}` };
   }
   switch (target.spec.auth) {
@@ -179,6 +210,8 @@ export function authHeaders(
       return { "x-api-key": key };
     case "api-key":
       return { "api-key": key };
+    case "x-goog-api-key":
+      return { "x-goog-api-key": key };
     case "none":
       return {};
   }

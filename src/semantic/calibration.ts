@@ -64,6 +64,8 @@ export interface PairLookup {
   similarity: number | null;
   /** Whether the lexical gates passed. */
   gatesPass: boolean;
+  /** The gate or benign-check reason that rejected it (null: passed, or no candidate). */
+  reason: string | null;
 }
 
 /** Figures at one threshold. */
@@ -116,10 +118,12 @@ export async function lookupPairs(
   });
   const lookups = pairs.map((p, i): PairLookup => {
     const [found] = index.candidates(refOf(i), bVecs[i], 1, -1);
+    const reason = found ? gateMismatch(gateFeatures(p.b), found.entry.features) : null;
     return {
       duplicate: p.duplicate,
       similarity: found?.similarity ?? null,
-      gatesPass: found ? gateMismatch(gateFeatures(p.b), found.entry.features) === null : false,
+      gatesPass: found !== undefined && reason === null,
+      reason,
     };
   });
   return { lookups, embedMsPerText };

@@ -119,7 +119,39 @@ export function lastUserTurn(
     if (!Array.isArray(input) || input.length === 0) return no("the request has no input");
     return split(body, "input", input, "input_text");
   }
+  if (protocol === "gemini") return geminiLastTurn(body);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) return no("the request has no messages");
   return split(body, "messages", messages, "text");
+}
+
+/** Gemini: the last of `contents`, role `user` (or none), with text parts only. */
+function geminiLastTurn(body: Record<string, unknown>): LastTurnResult {
+  const contents = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0) return no("the request has no contents");
+  const last = contents.at(-1);
+  if (!isObject(last)) return no("the request has no last turn");
+  if (last.role !== undefined && last.role !== "user") {
+    return no(`the last message is not the user's (${String(last.role)})`);
+  }
+  const texts: string[] = [];
+  for (const p of Array.isArray(last.parts) ? last.parts : []) {
+    if (!isObject(p)) return no("the last turn has a malformed content part");
+    if (p.functionResponse !== undefined) return no("the last turn carries tool results");
+    if (p.inlineData !== undefined || p.fileData !== undefined) {
+      return no("the last turn carries images or files");
+    }
+    const keys = Object.keys(p);
+    if (typeof p.text !== "string" || p.thought === true || keys.some((k) => k !== "text")) {
+      return no(`the last turn has a non-text part (${keys.join(",")})`);
+    }
+    texts.push(p.text);
+  }
+  const text = texts.join("\n");
+  if (text.trim() === "") return no("the last turn is empty");
+  const { parts: _, ...turn } = last;
+  return {
+    ok: true,
+    value: { text, prefix: { ...body, contents: contents.slice(0, -1) }, turn },
+  };
 }

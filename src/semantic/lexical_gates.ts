@@ -11,6 +11,10 @@
  *   (capitalized words inside a sentence: `Paris`, `UK`): each one that either
  *   side mentions must be mentioned by the other.
  *
+ * - last, **every other difference must be benign** (src/semantic/benign_diff.ts):
+ *   the allow-list that decides; the gates above are exact-match checks on the
+ *   details it leaves out (numbers, code, mentions).
+ *
  * A gate can only turn a hit into a miss: the cost of a wrong rejection is one
  * upstream call, the cost of a wrong hit is a wrong answer.
  *
@@ -18,9 +22,10 @@
  */
 
 import { normalizeText, wordTokens } from "../embed/fallback.ts";
+import { type BenignFeatures, benignFeatures, benignMismatch } from "./benign_diff.ts";
 
 /** Version of the gate features; stored with each entry, bumped when extraction changes. */
-export const GATES_VERSION = 2;
+export const GATES_VERSION = 3;
 
 /** What the gates compare, extracted once per text (and stored with each cache entry). */
 export interface GateFeatures {
@@ -41,6 +46,8 @@ export interface GateFeatures {
   mentions: string[];
   /** The lower-cased word tokens (to test whether the other side mentions a term). */
   words: string[];
+  /** What the benign-difference check compares (src/semantic/benign_diff.ts). */
+  benign: BenignFeatures;
 }
 
 const NEGATIONS: ReadonlySet<string> = new Set([
@@ -126,6 +133,9 @@ const POLE: ReadonlyMap<string, string> = (() => {
   }
   return m;
 })();
+
+const BEST_WAY =
+  /\b(?:what is|what are|which is|what|which) the best (?:way|ways|method|approach) (?:to|for)\b/g;
 
 /** Verbs after which `on`/`off`/`in`/`out` take a side (`turn on`, `log in`, `opt out`). */
 const PARTICLE_VERBS =
@@ -218,7 +228,8 @@ export function gateFeatures(text: string): GateFeatures {
   let negations = 0;
   for (const w of words) if (NEGATIONS.has(w)) negations++;
   const poles = new Set<string>();
-  const particles = lower.replace(
+  // "What is the best way to X" asks how to X: its "best" takes no side.
+  const particles = lower.replace(BEST_WAY, " ").replace(
     PARTICLE_VERBS,
     (_, verb: string, _between: string, p: string) => {
       const axis = /^(?:log|sign)/.test(verb) ? "login" : "on";
@@ -241,6 +252,7 @@ export function gateFeatures(text: string): GateFeatures {
     poles: [...poles].sort(),
     mentions: [...mentions].sort(),
     words: [...new Set(words)],
+    benign: benignFeatures(raw),
   };
 }
 
@@ -253,7 +265,8 @@ function mentioned(m: string, mentions: ReadonlySet<string>, words: ReadonlySet<
 
 /**
  * Why two texts disagree, or null when every gate passes: `"numbers"`,
- * `"negations"`, `"opposites"` or `"mentions"`.
+ * `"operators"`, `"negations"`, `"opposites"`, `"order"`, `"mentions"`, or the
+ * benign-difference check's `"plural"`, `"word"`, `"order"`.
  *
  * @example
  * ```ts
@@ -276,12 +289,14 @@ export function gateMismatch(a: GateFeatures, b: GateFeatures): string | null {
   if ((a.order?.length || b.order?.length) && !sameOrder(a.order ?? [], b.order ?? [])) {
     return "order";
   }
-  if (a.mentions.length === 0 && b.mentions.length === 0) return null;
-  const [ma, mb] = [new Set(a.mentions), new Set(b.mentions)];
-  const [wa, wb] = [new Set(a.words), new Set(b.words)];
-  for (const m of a.mentions) if (!mentioned(m, mb, wb)) return "mentions";
-  for (const m of b.mentions) if (!mentioned(m, ma, wa)) return "mentions";
-  return null;
+  if (a.mentions.length || b.mentions.length) {
+    const [ma, mb] = [new Set(a.mentions), new Set(b.mentions)];
+    const [wa, wb] = [new Set(a.words), new Set(b.words)];
+    for (const m of a.mentions) if (!mentioned(m, mb, wb)) return "mentions";
+    for (const m of b.mentions) if (!mentioned(m, ma, wa)) return "mentions";
+  }
+  // Last, the allow-list: every other difference must be a benign one.
+  return benignMismatch(a.benign, b.benign);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -43,11 +43,12 @@ export function partitionDigest(
   resolvedModel: string,
   headers: Headers,
   embedderId: string,
+  query = "",
 ): string {
   const material = {
     l1b: PARTITION_VERSION,
     embedder: embedderId,
-    key: keyMaterial(protocol, split.prefix, resolvedModel, headers),
+    key: keyMaterial(protocol, split.prefix, resolvedModel, headers, query),
     turn: split.turn,
   };
   return createHash("sha256").update(canonicalJson(material)).digest("hex");

@@ -48,6 +48,8 @@ export interface Lookup {
   match: { entry: SemanticEntry; similarity: number } | null;
   /** The gate that rejected the closest candidate at or above the threshold, if one did. */
   rejectedBy: string | null;
+  /** The reason of each candidate at or above the threshold that was rejected, closest first. */
+  rejections: string[];
 }
 
 /** Counters for stats. */
@@ -124,17 +126,17 @@ export class SemanticIndex {
     threshold: number,
     features: GateFeatures,
   ): Lookup {
-    let rejectedBy: string | null = null;
+    const rejections: string[] = [];
     for (const c of this.candidates(ref, vector, GATE_CANDIDATES, threshold)) {
       const gate = gateMismatch(features, c.entry.features);
       if (gate) {
-        rejectedBy ??= gate;
+        rejections.push(gate);
         continue;
       }
       this.#touch(this.#partitions.get(partitionId(ref))!, c.entry);
-      return { match: c, rejectedBy };
+      return { match: c, rejectedBy: rejections[0] ?? null, rejections };
     }
-    return { match: null, rejectedBy };
+    return { match: null, rejectedBy: rejections[0] ?? null, rejections };
   }
 
   /** The entry of `ref`'s partition with exactly this text, if any. */

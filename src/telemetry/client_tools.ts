@@ -3,12 +3,14 @@
  * headers. Used to break the stats down by tool; never used for decisions.
  *
  * Real strings these rules were written against:
- * - Claude Code: `claude-cli/2.0.0 (external, cli)`, `claude-code/2.1.45`,
+ * - Claude Code: `claude-cli/2.0.0 (external, cli)`, `claude-cli/2.1.90 (external, sdk-cli)`
+ *   (print mode, `claude -p`), `claude-code/2.1.45`,
  *   `x-app: cli`, `anthropic-beta: claude-code-20250219,...`; the Claude Agent
  *   SDK sends `claude-cli/2.1.105 (external, sdk-py, agent-sdk/0.1.59)`
  * - Codex: `codex_cli_rs/0.38.0 (Ubuntu 24.04; x86_64) ...`, `originator: codex_cli_rs`
  * - Gemini CLI: `GeminiCLI/0.1.5 (linux; x64)`
- * - GitHub Copilot: `GitHubCopilotChat/0.26.7`, `copilot-integration-id: vscode-chat`
+ * - GitHub Copilot: `GitHubCopilotChat/0.26.7`, `copilot-integration-id: vscode-chat`; the
+ *   Copilot CLI with BYOK: `x-initiator: user|agent`, `x-interaction-type: ...`
  * - OpenCode: `opencode/0.x ...`, `x-opencode-session`
  * - OpenClaw: `openclaw/...`, `x-openclaw-agent` (else it looks like `OpenAI/JS 6.26.0`)
  * - SDKs (Stainless-generated): `OpenAI/JS 4.x`, `OpenAI/Python 1.x`,
@@ -28,7 +30,8 @@ interface Rule {
 const RULES: readonly Rule[] = [
   {
     name: "Claude Agent SDK",
-    test: (ua) => /^claude-(cli|code)\//.test(ua) && /agent-sdk|sdk-(ts|py|cli)/.test(ua),
+    // `sdk-cli` is Claude Code itself in print mode (`claude -p`), not the SDK.
+    test: (ua) => /^claude-(cli|code)\//.test(ua) && /agent-sdk|sdk-(ts|py)\b/.test(ua),
   },
   {
     name: "Claude Code",
@@ -40,17 +43,22 @@ const RULES: readonly Rule[] = [
     name: "Codex",
     test: (ua, h) => /^codex[_-]/.test(ua) || (h["originator"] ?? "").startsWith("codex"),
   },
-  { name: "Gemini CLI", test: (ua) => ua.startsWith("geminicli/") || ua.includes("gemini-cli") },
+  // `GeminiCLI/0.1.5 (...)`, `GeminiCLI-tui/0.61.0/<model> (...)`.
+  { name: "Gemini CLI", test: (ua) => ua.startsWith("geminicli") || ua.includes("gemini-cli") },
   {
     name: "GitHub Copilot",
     test: (ua, h) =>
       ua.includes("githubcopilot") || "copilot-integration-id" in h ||
-      (h["editor-plugin-version"] ?? "").startsWith("copilot"),
+      (h["editor-plugin-version"] ?? "").startsWith("copilot") ||
+      // Copilot CLI in BYOK mode (its own provider URL) sends these on every model call.
+      "x-initiator" in h || "x-interaction-type" in h,
   },
   { name: "Cursor", test: (ua, h) => /\bcursor\//.test(ua) || "x-cursor-client-version" in h },
   { name: "OpenCode", test: (ua, h) => ua.includes("opencode") || "x-opencode-session" in h },
   { name: "OpenClaw", test: (ua, h) => ua.includes("openclaw") || "x-openclaw-agent" in h },
   { name: "Aider", test: (ua) => ua.startsWith("aider/") },
+  // Our own MCP tools (src/mcp/) calling the gateway for a host.
+  { name: "isartor MCP", test: (ua) => ua.startsWith("isartor-mcp/") },
   { name: "OpenAI SDK (JS)", test: (ua) => ua.startsWith("openai/js") },
   { name: "OpenAI SDK (Python)", test: (ua) => /^(async)?openai\/python/.test(ua) },
   { name: "Anthropic SDK (JS)", test: (ua) => ua.startsWith("anthropic/js") },

@@ -129,6 +129,10 @@ export class Metrics {
     "isartor_cache_lookups_total",
     "Cache lookups, by layer and outcome (hit, miss, bypass).",
   );
+  readonly semanticRejections = new Counter(
+    "isartor_semantic_rejections_total",
+    "L1b candidates above the threshold that a gate or the benign-difference check rejected, by reason.",
+  );
   readonly cacheStoreErrors = new Counter(
     "isartor_cache_store_errors_total",
     "Cache store operations that failed and degraded to pass-through.",
@@ -147,6 +151,7 @@ export class Metrics {
       this.streamErrors,
       this.clientAborts,
       this.cacheLookups,
+      this.semanticRejections,
       this.cacheStoreErrors,
       uptime,
     ].map((m) => m.render()).join("\n") + "\n";

@@ -16,6 +16,8 @@ import { detectClientTool } from "./client_tools.ts";
 import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
+import { Timeline } from "./timeline.ts";
+import { RequestTrace } from "./tracing.ts";
 import { tapSseUsage, usageOfEvents, usageOfJson } from "./usage.ts";
 
 /** The stats file name inside the data directory. */
@@ -23,11 +25,16 @@ export const STATS_FILE = "stats.json";
 
 /** Counts requests into the stats and the request log. */
 export class Recorder {
+  /** Errors already counted, so the edge that answers them does not count them twice. */
+  readonly #countedErrors = new WeakSet<object>();
+
   constructor(
     readonly stats: Stats,
     readonly log: RequestLog | null,
     /** The provider credited when an answer names none (the primary provider). */
     readonly defaultProvider: string,
+    /** Minute-by-minute traffic for the dashboard. */
+    readonly timeline: Timeline | null = null,
   ) {}
 
   /**
@@ -37,26 +44,38 @@ export class Recorder {
   answered(req: ChatRequest, ctx: RequestContext, answer: Answer): Answer {
     const base = this.#base(req, ctx, answer.layer, answer.status);
     base.provider = answer.provider ?? this.defaultProvider;
+    const similarity = answer.layerHeaders?.["x-isartor-similarity"];
+    if (similarity !== undefined) base.similarity = Number(similarity);
     const body = answer.body;
     if (body.kind === "recording") {
-      this.#finish(base, usageOfEvents(body.recording.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.recording.events), ctx);
     } else if (body.kind === "events") {
-      this.#finish(base, usageOfEvents(body.events), ctx.requestId);
+      this.#finish(base, usageOfEvents(body.events), ctx);
     } else if (body.kind === "json") {
-      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx.requestId);
+      this.#finish(base, answer.status < 400 ? usageOfJson(body.bytes) : null, ctx);
     } else {
-      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx.requestId));
+      const stream = tapSseUsage(body.stream, (usage) => this.#finish(base, usage, ctx));
       return { ...answer, body: { kind: "sse", stream } };
     }
     return answer;
   }
 
-  /** Records a request the gateway answered with an error of its own. */
+  /** Whether `error` was already counted by {@linkcode failed}. */
+  counted(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#countedErrors.has(error);
+  }
+
+  /**
+   * Records a request the gateway answered with an error of its own. Pass the
+   * error when it travels on to another handler, which then does not count it again.
+   */
   failed(
     req: { protocol: string; model?: string; stream?: boolean; headers: Headers },
     ctx: RequestContext,
     status: number,
+    error?: unknown,
   ): void {
+    if (typeof error === "object" && error !== null) this.#countedErrors.add(error);
     this.#finish(
       {
         time: Date.now() - (performance.now() - ctx.startedAt),
@@ -68,9 +87,10 @@ export class Recorder {
         latencyMs: performance.now() - ctx.startedAt,
         provider: "",
         stream: req.stream ?? false,
+        tenant: ctx.tenant,
       },
       null,
-      ctx.requestId,
+      ctx,
     );
   }
 
@@ -86,17 +106,20 @@ export class Recorder {
       latencyMs,
       provider: "",
       stream: req.stream,
+      tenant: ctx.tenant,
     };
   }
 
-  #finish(r: RequestRecord, usage: Partial<Usage> | null, requestId: string): void {
+  #finish(r: RequestRecord, usage: Partial<Usage> | null, ctx: RequestContext): void {
     if (usage) {
       r.inputTokens = usage.inputTokens;
       r.outputTokens = usage.outputTokens;
       r.cachedTokens = usage.cacheReadTokens;
     }
     this.stats.record(r);
-    this.log?.append(r, requestId);
+    this.timeline?.record(r);
+    this.log?.append(r, ctx.requestId);
+    if (ctx.trace instanceof RequestTrace) ctx.trace.finish(r);
   }
 
   /** Writes the stats and the request log a last time. */
@@ -123,12 +146,13 @@ function usableDir(dir: string): boolean {
 export function createRecorder(config: Config, defaultProvider: string): Recorder {
   const dir = config.data_dir.replace(/[\\/]+$/, "");
   const persist = usableDir(dir);
+  const prices = resolvePrices(config.provider_prices);
   const stats = new Stats({
-    prices: resolvePrices(config.provider_prices),
+    prices,
     path: persist ? `${dir}/${STATS_FILE}` : null,
   });
   const log = persist && config.log_requests
     ? new RequestLog({ path: `${dir}/${REQUEST_LOG_FILE}` })
     : null;
-  return new Recorder(stats, log, defaultProvider);
+  return new Recorder(stats, log, defaultProvider, new Timeline(prices));
 }

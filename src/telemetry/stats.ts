@@ -41,7 +41,23 @@ export interface RequestRecord {
   outputTokens?: number;
   /** Prompt tokens the provider served from its own prompt cache. */
   cachedTokens?: number;
+  /** The similarity of an L1b hit. */
+  similarity?: number;
+  /** The caller's tenant (a tag, never a key): scopes what a non-admin caller sees. */
+  tenant?: string;
 }
+
+/** Counters of one tenant, kept in memory only (the persisted stats are the whole gateway's). */
+interface TenantSlice {
+  totals: Bucket;
+  layers: Record<string, Bucket>;
+  tools: Record<string, Bucket>;
+  providers: Record<string, Bucket>;
+  recent: RequestRecord[];
+}
+
+/** Tenants tracked in memory before the least recent is dropped. */
+const MAX_TENANTS = 1024;
 
 /** Counters of one slice of the traffic (all of it, one layer, one tool, one provider). */
 export interface Bucket {
@@ -75,6 +91,8 @@ export interface RecentRequest {
   deflected: boolean;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** The similarity of an L1b hit. */
+  similarity?: number;
 }
 
 /** What persists across restarts. */
@@ -110,6 +128,11 @@ export interface StatsOptions {
   now?: () => number;
   /** Where persistence problems are reported (default console.error). */
   warn?: (message: string) => void;
+}
+
+/** Whether a request was answered without calling the cloud (a local layer, no error). */
+export function isDeflected(r: { layer: string; status: number }): boolean {
+  return DEFLECTING_LAYERS.has(r.layer) && r.status < 400;
 }
 
 /** An empty bucket. */
@@ -172,6 +195,24 @@ export function parseSnapshot(v: unknown, now: number): StatsSnapshot {
   };
 }
 
+function formatRecent(r: RequestRecord): RecentRequest {
+  return {
+    time: new Date(r.time).toISOString(),
+    tool: r.tool,
+    route: r.route,
+    model: r.model,
+    layer: r.layer,
+    status: r.status,
+    latency_ms: Math.round(r.latencyMs * 10) / 10,
+    provider: r.provider,
+    stream: r.stream,
+    deflected: isDeflected(r),
+    input_tokens: r.inputTokens ?? null,
+    output_tokens: r.outputTokens ?? null,
+    ...(r.similarity !== undefined ? { similarity: r.similarity } : {}),
+  };
+}
+
 /** The gateway's request statistics. */
 export class Stats {
   readonly #prices: Record<string, PriceInfo>;
@@ -182,6 +223,7 @@ export class Stats {
   /** Recent requests not yet formatted into `#data.recent`, oldest first. */
   #unformatted: RequestRecord[] = [];
   #updatedAt: number | null = null;
+  #tenants = new Map<string, TenantSlice>();
   readonly #saveTimer: FlushTimer;
   #saving: Promise<void> = Promise.resolve();
   #closed = false;
@@ -215,7 +257,7 @@ export class Stats {
 
   /** Counts one finished request. Cheap: counter updates and one ring-buffer push. */
   record(r: RequestRecord): void {
-    const deflected = DEFLECTING_LAYERS.has(r.layer) && r.status < 400;
+    const deflected = isDeflected(r);
     const input = r.inputTokens ?? 0;
     const output = r.outputTokens ?? 0;
     const price = this.#prices[r.provider];
@@ -227,6 +269,23 @@ export class Stats {
       this.#bucket(d.tools, r.tool),
       this.#bucket(d.providers, r.provider || "none"),
     ];
+    if (r.tenant !== undefined) {
+      let t = this.#tenants.get(r.tenant);
+      if (t) this.#tenants.delete(r.tenant);
+      t ??= { totals: emptyBucket(), layers: {}, tools: {}, providers: {}, recent: [] };
+      this.#tenants.set(r.tenant, t);
+      if (this.#tenants.size > MAX_TENANTS) {
+        this.#tenants.delete(this.#tenants.keys().next().value!);
+      }
+      buckets.push(
+        t.totals,
+        this.#bucket(t.layers, r.layer),
+        this.#bucket(t.tools, r.tool),
+        this.#bucket(t.providers, r.provider || "none"),
+      );
+      t.recent.push(r);
+      if (t.recent.length > RECENT_LIMIT) t.recent.shift();
+    }
     for (const b of buckets) {
       b.requests++;
       if (r.status >= 400) b.errors++;
@@ -259,9 +318,20 @@ export class Stats {
     return b;
   }
 
-  /** The report served by the stats API. */
-  report(): StatsReport {
+  /**
+   * The report served by the stats API: the whole gateway's, or with a
+   * tenant, only that tenant's requests (counted since the start).
+   */
+  report(tenant?: string): StatsReport {
     const d = structuredClone(this.#formatted());
+    if (tenant !== undefined) {
+      const t = this.#tenants.get(tenant);
+      d.totals = structuredClone(t?.totals ?? emptyBucket());
+      d.layers = structuredClone(t?.layers ?? {});
+      d.tools = structuredClone(t?.tools ?? {});
+      d.providers = structuredClone(t?.providers ?? {});
+      d.recent = (t?.recent ?? []).map(formatRecent);
+    }
     const priced = (p: string) => p in this.#prices;
     return {
       ...d,
@@ -274,22 +344,7 @@ export class Stats {
   /** The snapshot with the recent requests recorded since the last call formatted in. */
   #formatted(): StatsSnapshot {
     const d = this.#data;
-    for (const r of this.#unformatted) {
-      d.recent.push({
-        time: new Date(r.time).toISOString(),
-        tool: r.tool,
-        route: r.route,
-        model: r.model,
-        layer: r.layer,
-        status: r.status,
-        latency_ms: Math.round(r.latencyMs * 10) / 10,
-        provider: r.provider,
-        stream: r.stream,
-        deflected: DEFLECTING_LAYERS.has(r.layer) && r.status < 400,
-        input_tokens: r.inputTokens ?? null,
-        output_tokens: r.outputTokens ?? null,
-      });
-    }
+    for (const r of this.#unformatted) d.recent.push(formatRecent(r));
     this.#unformatted = [];
     if (d.recent.length > RECENT_LIMIT) d.recent.splice(0, d.recent.length - RECENT_LIMIT);
     if (this.#updatedAt !== null) d.updated_at = new Date(this.#updatedAt).toISOString();

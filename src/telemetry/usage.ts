@@ -10,6 +10,7 @@
  */
 
 import type { AnswerEvent, Usage } from "../protocol/events.ts";
+import { decodeGeminiUsage } from "../protocol/gemini.ts";
 
 const decoder = new TextDecoder();
 /** A partial SSE line longer than this is dropped (it cannot be a usage line worth parsing). */
@@ -63,7 +64,7 @@ function usageOfValue(v: unknown): Partial<Usage> | null {
   const o = rec(v);
   if (!o) return null;
   return readUsageObject(o.usage) ?? readUsageObject(rec(o.message)?.usage) ??
-    readUsageObject(rec(o.response)?.usage);
+    readUsageObject(rec(o.response)?.usage) ?? decodeGeminiUsage(o.usageMetadata) ?? null;
 }
 
 /**
@@ -149,9 +150,10 @@ export function tapSseUsage(
     const cut = s.lastIndexOf("\n");
     carry = s.slice(cut + 1);
     if (carry.length > MAX_CARRY) carry = "";
-    if (cut < 0 || !s.includes('"usage"')) return;
+    // `"usage` also finds Gemini's `"usageMetadata"`.
+    if (cut < 0 || !s.includes('"usage')) return;
     for (const line of s.slice(0, cut).split("\n")) {
-      if (!line.startsWith("data:") || !line.includes('"usage"')) continue;
+      if (!line.startsWith("data:") || !line.includes('"usage')) continue;
       try {
         usage = merge(usage, usageOfValue(JSON.parse(line.slice(5))));
       } catch {

@@ -115,7 +115,11 @@ Deno.test("anthropic: pass-through auth forwards the client's own credential whe
   assert.equal(t.mock.requests[0].headers["authorization"], "Bearer sk-ant-client");
   const raw = await fetch(`${t.gw.url}/v1/messages`, {
     method: "POST",
-    headers: { "x-api-key": "sk-ant-raw", "anthropic-version": "2023-06-01" },
+    headers: {
+      "content-type": "application/json",
+      "x-api-key": "sk-ant-raw",
+      "anthropic-version": "2023-06-01",
+    },
     body: JSON.stringify({
       model: "m",
       max_tokens: 5,

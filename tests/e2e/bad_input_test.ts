@@ -32,18 +32,18 @@ Deno.test("bad input: each mistake gets a clear error in the client's protocol",
     const openai = [
       ["{not json", 400, /not valid JSON/],
       ["[1,2]", 400, /must be a JSON object/],
-      ['{"messages":[{"role":"user","content":"hi"}]}', 400, /model: missing/],
-      ['{"model":"m"}', 400, /messages: missing/],
-      ['{"model":"m","messages":[]}', 400, /non-empty array/],
+      // OpenAI's own wording, so clients that parse it behave as against the real API.
       [
-        '{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}',
+        '{"messages":[{"role":"user","content":"hi"}]}',
         400,
-        /temperature: expected a number/,
+        /^you must provide a model parameter$/,
       ],
+      ['{"model":"m"}', 400, /^Missing required parameter: 'messages'\.$/],
+      ['{"model":"m","messages":[]}', 400, /^Invalid 'messages': empty array/],
       [
         '{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":"yes"}',
         400,
-        /stream: expected a boolean/,
+        /^Invalid type for 'stream': expected a boolean, but got a string instead\.$/,
       ],
       [
         JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(4000) }] }),
@@ -57,19 +57,20 @@ Deno.test("bad input: each mistake gets a clear error in the client's protocol",
       assert.equal(typeof r.body.error.type, "string");
       assert.match(r.body.error.message, message);
     }
-    const anthropic = await call(
-      gw.url,
-      "/v1/messages",
-      '{"model":"claude","messages":[{"role":"system","content":"x"}]}',
-    );
+    const missing = await call(gw.url, "/v1/chat/completions", '{"model":"m"}');
+    assert.equal(missing.body.error.param, "messages");
+    assert.equal(missing.body.error.code, "missing_required_parameter");
+    const anthropic = await call(gw.url, "/v1/messages", '{"model":"claude","messages":[]}');
     assert.equal(anthropic.status, 400);
     assert.equal(anthropic.body.type, "error");
     assert.equal(anthropic.body.error.type, "invalid_request_error");
-    assert.match(anthropic.body.error.message, /top-level "system"/);
+    assert.equal(anthropic.body.error.message, "messages: at least one message is required");
+    const noModel = await call(gw.url, "/v1/messages", '{"messages":[]}');
+    assert.equal(noModel.body.error.message, "model: Field required");
 
-    const responses = await call(gw.url, "/v1/responses", '{"model":"m"}');
+    const responses = await call(gw.url, "/v1/responses", '{"input":"hi"}');
     assert.equal(responses.status, 400);
-    assert.match(responses.body.error.message, /input: missing/);
+    assert.equal(responses.body.error.message, "Missing required parameter: 'model'.");
 
     const unknown = await call(gw.url, "/v2/nothing", "{}");
     assert.equal(unknown.status, 404);
@@ -79,6 +80,73 @@ Deno.test("bad input: each mistake gets a clear error in the client's protocol",
     const anthropic404 = await call(gw.url, "/v1/messages/batches", "{}");
     assert.equal(anthropic404.body.type, "error");
     assert.equal(mock.requests.length, 0, "nothing bad reached the provider");
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});
+
+Deno.test("pass-through: unknown roles, blocks, fields, query and beta headers reach the provider", async () => {
+  const mock = await startMockUpstream();
+  const gw = await startGateway({ llm_provider: "anthropic", external_llm_url: mock.url });
+  try {
+    // Claude Code's mid-conversation system message (beta mid-conversation-system-2026-04-07).
+    const body = JSON.stringify({
+      model: "claude-opus-5",
+      max_tokens: 64,
+      temperature: "warm",
+      future_field: { x: 1 },
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "hello" },
+        { role: "system", content: [{ type: "text", text: "Plan mode is on." }] },
+        {
+          role: "user",
+          content: [{ type: "future_block", data: 1 }, { type: "text", text: "go" }],
+        },
+      ],
+    });
+    const headers = { "anthropic-beta": "mid-conversation-system-2026-04-07" };
+    const r = await call(gw.url, "/v1/messages?beta=true", body, headers);
+    assert.equal(r.status, 200);
+    const sent = mock.requests[0];
+    assert.equal(sent.rawBody, body, "the body goes upstream byte for byte");
+    assert.equal(sent.search, "?beta=true");
+    assert.equal(sent.headers["anthropic-beta"], "mid-conversation-system-2026-04-07");
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+});
+
+Deno.test("pass-through: a mid-conversation system message stays in place for an OpenAI provider", async () => {
+  const mock = await startMockUpstream();
+  const gw = await startGateway({ llm_provider: "openai_compatible", external_llm_url: mock.url });
+  try {
+    const r = await call(
+      gw.url,
+      "/v1/messages?beta=true",
+      JSON.stringify({
+        model: "claude",
+        max_tokens: 64,
+        system: "S",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "system", content: "Plan mode is on." },
+          { role: "user", content: "go" },
+        ],
+      }),
+    );
+    assert.equal(r.status, 200);
+    assert.equal(r.body.type, "message");
+    const sent = mock.requests[0];
+    assert.equal(sent.search, "", "the query means nothing to another protocol");
+    assert.deepEqual((sent.body as { messages: unknown[] }).messages, [
+      { role: "system", content: "S" },
+      { role: "user", content: "hi" },
+      { role: "system", content: "Plan mode is on." },
+      { role: "user", content: "go" },
+    ]);
   } finally {
     await gw.close();
     await mock.close();
@@ -164,6 +232,7 @@ Deno.test("surface: health, metrics and models answer", async () => {
     assert.equal(health.layers.l3, "on");
     await (await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: "hi" }] }),
     })).body?.cancel();
     assert.equal((mock.requests[0].body as { model: string }).model, "mock-model", "alias applied");
@@ -175,8 +244,11 @@ Deno.test("surface: health, metrics and models answer", async () => {
     const models = await (await fetch(`${gw.url}/v1/models`)).json();
     assert.ok(models.data.some((m: { id: string }) => m.id === "mock-model"));
     assert.ok(models.data.some((m: { id: string }) => m.id === "fast"));
-    const native =
-      await (await fetch(`${gw.url}/api/chat`, { method: "POST", body: '{"prompt":"hi"}' })).json();
+    const native = await (await fetch(`${gw.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"prompt":"hi"}',
+    })).json();
     assert.equal(native.response, "Hello! This is a canned answer from the mock upstream.");
     assert.equal(native.layer, "l3");
   } finally {

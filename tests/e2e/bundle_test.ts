@@ -86,12 +86,14 @@ Deno.test("bundle: dist/isartor.js runs offline and serves", async () => {
     try {
       const res = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
       });
       assert.equal(res.status, 200);
       await res.body?.cancel();
       const again = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
       });
       await again.body?.cancel();
@@ -100,6 +102,19 @@ Deno.test("bundle: dist/isartor.js runs offline and serves", async () => {
         "l1a",
         "the KV-backed cache works in the bundle",
       );
+      // L1b, with its stemmer and WordNet table, inside the bundle.
+      const ask = async (content: string) => {
+        const r = await fetch(`http://${env.ISARTOR__HOST_PORT}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
+        });
+        await r.body?.cancel();
+        return r.headers.get("x-isartor-layer");
+      };
+      assert.notEqual(await ask("How do I fix a failing test in Python?"), "l1b");
+      assert.equal(await ask("how do i repair a failing test in python"), "l1b");
+      assert.notEqual(await ask("how do i repair a failing test in rust"), "l1b");
     } finally {
       const stop = await run([...flags, "stop"], env);
       assert.equal(stop.code, 0, stop.stdout + stop.stderr);

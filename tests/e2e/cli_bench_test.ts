@@ -30,7 +30,7 @@ Deno.test("cli bench semantic: rates, threshold, embedder and the curve", async 
     assert.equal(report.pairs, 6);
     assert.equal(report.duplicates, 3);
     assert.equal(report.embedder, "none");
-    assert.equal(report.threshold, 0.9);
+    assert.equal(report.threshold, 0.7);
     assert.equal(report.correct_hits, 2, "the two rewordings hit; the real paraphrase does not");
     assert.equal(report.hit_rate, 2 / 3);
     assert.equal(report.false_hit_rate, 0);
@@ -56,6 +56,13 @@ Deno.test("cli bench semantic: rates, threshold, embedder and the curve", async 
     assert.match(text.stdout, /false-hit rate \(non-dups\)\s+0\.00% \(0\/3\)/);
     assert.match(text.stdout, /threshold\s+0\.95/);
     assert.match(text.stdout, /embedder\s+none \(isartor-hash-v1, 384 dims\)/);
+
+    // --explain: per pair, the verdict, the differing words and the rule.
+    const explained = await user.run(["bench", "semantic", "--pairs", "pairs.jsonl", "--explain"]);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /dup {2}1\.0000 {2}HIT\n {2}a: How do I reset my password\?/);
+    assert.match(explained.stdout, /MISS \(opposites\)[^]*only in a: on; only in b: off/);
+    assert.match(explained.stdout, /on: pairs with nothing in the other text/);
 
     // GPTCache's format: every pair a duplicate.
     await Deno.writeTextFile(

@@ -460,3 +460,35 @@ Deno.test("l1a: changing the configured upstream model or URL never serves the o
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("l1a: Codex-shaped Responses requests of two sessions hit; repeated bytes and changed text stay right", async () => {
+  await using t = await setup({ llm_provider: "openai" });
+  const codex = (session: string, text = "Say hello") =>
+    JSON.stringify({
+      model: "gpt-5",
+      input: [{
+        type: "message",
+        id: `msg_${session}`,
+        role: "user",
+        content: [{ type: "input_text", text }],
+        internal_chat_message_metadata_passthrough: { turn_id: session, create_time: 1 },
+      }],
+      store: false,
+      stream: true,
+      prompt_cache_key: session,
+      client_metadata: { session_id: session, turn_id: session },
+    });
+  const layer = async (body: string) => {
+    const res = await post(t.gw.url, "/v1/responses", body);
+    await res.text();
+    return res.headers.get("x-isartor-layer");
+  };
+  assert.equal(await layer(codex("s-1")), "l3");
+  assert.equal(await layer(codex("s-2")), "l1a");
+  // The same bytes again: the raw-bytes memo answers, with the same verdict.
+  assert.equal(await layer(codex("s-2")), "l1a");
+  // What the model reads still decides.
+  assert.equal(await layer(codex("s-2", "Say bye")), "l3");
+  assert.equal(await layer(codex("s-3", "Say bye")), "l1a");
+  assert.equal(t.mock.requests.length, 2);
+});

@@ -2,7 +2,8 @@
  * A mock LLM provider listening on a real socket (`Deno.serve` on 127.0.0.1, ephemeral port),
  * used by the gateway's end-to-end tests and benchmarks.
  *
- * It speaks OpenAI Chat Completions, OpenAI Responses and Anthropic Messages (JSON and SSE),
+ * It speaks OpenAI Chat Completions, OpenAI Responses, Anthropic Messages and the Gemini API
+ * (`/models/{m}:generateContent`, `:streamGenerateContent?alt=sse`, `:countTokens`) (JSON and SSE),
  * with response shapes written by hand (independent from the gateway's code), and can be told to
  * misbehave (errors, delays, cut connections, hangs, slow streams) per request.
  *
@@ -58,10 +59,40 @@ export interface MockUpstreamOptions {
    * Defaults to {@linkcode DEFAULT_ANSWER_TEXT}.
    */
   answer?: { text?: string; toolCall?: MockToolCall };
+  /**
+   * Chooses the answer per request (an agent's turn: a tool call first, text once the tool
+   * result is back); `null` or `undefined` falls back to `answer`. Usage is `usage`'s.
+   * `route` is `"chat"`, `"messages"` or `"responses"`.
+   */
+  answerFor?: (
+    body: Record<string, unknown>,
+    route: string,
+  ) => { text?: string; toolCall?: MockToolCall } | null | undefined;
   /** Token usage reported in answers. Defaults to {@linkcode DEFAULT_USAGE}. */
   usage?: { input: number; output: number };
   /** Record received requests in `requests` (default `true`; disable for long benchmarks). */
   record?: boolean;
+  /**
+   * Chooses the answer per model request (e.g. a tool call, then text once the tool result is
+   * back: see tests/support/agent_script.ts). `null` means the canned `answer`.
+   */
+  script?: (request: ScriptedRequest) => MockAnswer | null;
+}
+
+/** A model request as a {@linkcode MockUpstreamOptions.script} sees it. */
+export interface ScriptedRequest {
+  /** The protocol family of the route. */
+  protocol: "openai_chat" | "openai_responses" | "anthropic" | "gemini";
+  /** URL path, e.g. `/v1beta/models/gemini-2.5-pro:streamGenerateContent`. */
+  path: string;
+  /** The parsed JSON body. */
+  body: Record<string, unknown>;
+}
+
+/** An answer chosen by a script: text, a tool call, or both (text first). */
+export interface MockAnswer {
+  text?: string;
+  toolCall?: MockToolCall;
 }
 
 /** One SSE event as sent by the mock. */
@@ -369,16 +400,31 @@ function wait(ms: number | null, signals: AbortSignal[]): Promise<WaitResult> {
 }
 
 function encodeEvent(e: SentEvent): Uint8Array {
+  // Gemini ends its events with CRLF pairs.
+  if (e.event === undefined && e.data.startsWith('{"candidates"')) {
+    return encoder.encode(`data: ${e.data}\r\n\r\n`);
+  }
   return encoder.encode(
     e.event === undefined ? `data: ${e.data}\n\n` : `event: ${e.event}\ndata: ${e.data}\n\n`,
   );
 }
 
-type Route = "chat" | "messages" | "count_tokens" | "responses" | "models";
-type Family = "openai" | "anthropic";
+type Route =
+  | "chat"
+  | "messages"
+  | "count_tokens"
+  | "responses"
+  | "models"
+  | "gemini_generate"
+  | "gemini_stream"
+  | "gemini_count";
+type Family = "openai" | "anthropic" | "gemini";
 
 function matchRoute(method: string, path: string): Route | null {
   if (method === "POST") {
+    if (/\/models\/[^/]+:generateContent$/.test(path)) return "gemini_generate";
+    if (/\/models\/[^/]+:streamGenerateContent$/.test(path)) return "gemini_stream";
+    if (/\/models\/[^/]+:countTokens$/.test(path)) return "gemini_count";
     if (path.endsWith("/chat/completions")) return "chat";
     if (path.endsWith("/messages/count_tokens")) return "count_tokens";
     if (path.endsWith("/messages")) return "messages";
@@ -395,6 +441,14 @@ function matchRoute(method: string, path: string): Route | null {
  */
 function defaultErrorBody(family: Family, status: number, message?: string): unknown {
   const msg = message ?? `mock error ${status}`;
+  if (family === "gemini") {
+    const name = status === 400
+      ? "INVALID_ARGUMENT"
+      : status === 429
+      ? "RESOURCE_EXHAUSTED"
+      : "INTERNAL";
+    return { error: { code: status, message: msg, status: name } };
+  }
   if (family === "anthropic") {
     const type = message === undefined ? "api_error" : "invalid_request_error";
     return { type: "error", error: { type, message: msg } };
@@ -710,6 +764,86 @@ function responsesEvents(c: Ctx): SentEvent[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Gemini API
+
+/** The thought signature the mock puts on its function calls, as Gemini 2.5+ does. */
+export const MOCK_THOUGHT_SIGNATURE = "bW9jay1zaWduYXR1cmU=";
+
+function geminiUsage(p: Plan, output: number): Record<string, unknown> {
+  return {
+    promptTokenCount: p.inputTokens,
+    candidatesTokenCount: output,
+    totalTokenCount: p.inputTokens + output,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: p.inputTokens }],
+  };
+}
+
+function geminiFinish(p: Plan): string {
+  return p.truncated ? "MAX_TOKENS" : "STOP";
+}
+
+function geminiToolPart(p: Plan): Record<string, unknown> | null {
+  if (!p.tool) return null;
+  return {
+    functionCall: { name: p.tool.name, args: p.tool.input },
+    thoughtSignature: MOCK_THOUGHT_SIGNATURE,
+  };
+}
+
+function geminiChunk(
+  c: Ctx,
+  parts: unknown[],
+  finish: string | null,
+  output: number,
+): Record<string, unknown> {
+  const candidate: Record<string, unknown> = { content: { parts, role: "model" } };
+  if (finish) candidate.finishReason = finish;
+  candidate.index = 0;
+  return {
+    candidates: [candidate],
+    usageMetadata: geminiUsage(c.plan, output),
+    modelVersion: c.model,
+    responseId: `gemini_mock_${c.n}`,
+  };
+}
+
+function geminiJson(c: Ctx): unknown {
+  const p = c.plan;
+  const parts: unknown[] = [];
+  if (p.text !== null) parts.push({ text: p.text });
+  const tool = geminiToolPart(p);
+  if (tool) parts.push(tool);
+  return geminiChunk(c, parts, geminiFinish(p), p.outputTokens);
+}
+
+/** Gemini SSE: one chunk per text piece; the function call whole, with the finish reason. */
+function geminiEvents(c: Ctx): SentEvent[] {
+  const p = c.plan;
+  const events: SentEvent[] = [];
+  const tool = geminiToolPart(p);
+  p.pieces.forEach((piece, i) => {
+    const last = i === p.pieces.length - 1 && !tool;
+    events.push({
+      data: JSON.stringify(
+        geminiChunk(
+          c,
+          [{ text: piece }],
+          last ? geminiFinish(p) : null,
+          last ? p.outputTokens : i + 1,
+        ),
+      ),
+    });
+  });
+  if (tool) {
+    events.push({ data: JSON.stringify(geminiChunk(c, [tool], geminiFinish(p), p.outputTokens)) });
+  }
+  if (events.length === 0) {
+    events.push({ data: JSON.stringify(geminiChunk(c, [{ text: "" }], geminiFinish(p), 0)) });
+  }
+  return events;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server
 
 class MockUpstreamServer implements MockUpstream {
@@ -730,14 +864,18 @@ class MockUpstreamServer implements MockUpstream {
   #text: string | null;
   #tool: MockToolCall | null;
   #usage: { input: number; output: number };
+  #script: ((request: ScriptedRequest) => MockAnswer | null) | null;
   #fullPlan: Plan;
   #truncatedPlans = new Map<number, Plan>();
+  #answerFor: MockUpstreamOptions["answerFor"];
 
   constructor(opts: MockUpstreamOptions) {
+    this.#answerFor = opts.answerFor;
     this.#record = opts.record ?? true;
     this.#tool = opts.answer?.toolCall ?? null;
     this.#text = opts.answer?.text ?? (this.#tool ? null : DEFAULT_ANSWER_TEXT);
     this.#usage = opts.usage ?? DEFAULT_USAGE;
+    this.#script = opts.script ?? null;
     this.#fullPlan = buildPlan(this.#text, this.#tool, this.#usage, null);
     this.#server = Deno.serve({
       hostname: "127.0.0.1",
@@ -796,7 +934,28 @@ class MockUpstreamServer implements MockUpstream {
     for (const w of waiters) w();
   }
 
-  #plan(maxTokens: unknown): Plan {
+  /** The plan of `answerFor` when it chooses one for this request, else the scripted or canned one. */
+  #planFor(
+    body: Record<string, unknown>,
+    route: Route,
+    maxTokens: unknown,
+    scripted: MockAnswer | null,
+  ): Plan {
+    const chosen = this.#answerFor?.(body, route);
+    if (!chosen) return this.#plan(maxTokens, scripted);
+    const tool = chosen.toolCall ?? null;
+    return buildPlan(chosen.text ?? (tool ? null : DEFAULT_ANSWER_TEXT), tool, this.#usage, null);
+  }
+
+  #plan(maxTokens: unknown, scripted: MockAnswer | null = null): Plan {
+    if (scripted !== null) {
+      const tool = scripted.toolCall ?? null;
+      const text = scripted.text ?? (tool ? null : DEFAULT_ANSWER_TEXT);
+      const cut = typeof maxTokens === "number" && maxTokens < TRUNCATE_BELOW_MAX_TOKENS
+        ? Math.max(1, Math.floor(maxTokens))
+        : null;
+      return buildPlan(cut === null ? text : text ?? "", tool, this.#usage, cut);
+    }
     if (typeof maxTokens !== "number" || !(maxTokens < TRUNCATE_BELOW_MAX_TOKENS)) {
       return this.#fullPlan;
     }
@@ -846,6 +1005,8 @@ class MockUpstreamServer implements MockUpstream {
     }
     const family: Family = route === "messages" || route === "count_tokens"
       ? "anthropic"
+      : route.startsWith("gemini")
+      ? "gemini"
       : "openai";
 
     let behaviour: Behaviour;
@@ -903,11 +1064,59 @@ class MockUpstreamServer implements MockUpstream {
       }
     }
 
-    return this.#deliver(this.#answer(route, family, n, body, rawBody), behaviour);
+    return this.#deliver(this.#answer(route, family, n, body, rawBody, url.pathname), behaviour);
+  }
+
+  #geminiAnswer(
+    route: Route,
+    n: number,
+    body: Record<string, unknown>,
+    rawBody: string,
+    path: string,
+  ): Rendered {
+    if (route === "gemini_count") {
+      return {
+        kind: "json",
+        status: 200,
+        json: { totalTokens: Math.max(1, Math.ceil(rawBody.length / 4)) },
+        headers: this.#baseHeaders("gemini", n, false),
+      };
+    }
+    const gen = isRecord(body.generationConfig) ? body.generationConfig : {};
+    const model = /\/models\/([^/:]+):/.exec(path)?.[1] ?? DEFAULT_MODEL;
+    const ctx: Ctx = {
+      n,
+      model,
+      created: Math.floor(Date.now() / 1000),
+      body,
+      plan: this.#plan(
+        gen.maxOutputTokens,
+        this.#script?.({ protocol: "gemini", path, body }) ?? null,
+      ),
+    };
+    if (route === "gemini_stream") {
+      return {
+        kind: "sse",
+        events: geminiEvents(ctx),
+        headers: this.#baseHeaders("gemini", n, true),
+      };
+    }
+    return {
+      kind: "json",
+      status: 200,
+      json: geminiJson(ctx),
+      headers: this.#baseHeaders("gemini", n, false),
+    };
   }
 
   #baseHeaders(family: Family, n: number, sse: boolean): Record<string, string> {
     const contentType = sse ? "text/event-stream; charset=utf-8" : "application/json";
+    if (family === "gemini") {
+      return {
+        "content-type": sse ? "text/event-stream" : "application/json; charset=UTF-8",
+        "server-timing": "gfet4t7; dur=1",
+      };
+    }
     return family === "anthropic"
       ? {
         "content-type": contentType,
@@ -924,7 +1133,14 @@ class MockUpstreamServer implements MockUpstream {
       };
   }
 
-  #answer(route: Route, family: Family, n: number, body: unknown, rawBody: string): Rendered {
+  #answer(
+    route: Route,
+    family: Family,
+    n: number,
+    body: unknown,
+    rawBody: string,
+    path = "",
+  ): Rendered {
     if (route === "models") {
       return {
         kind: "json",
@@ -952,6 +1168,7 @@ class MockUpstreamServer implements MockUpstream {
         headers: this.#baseHeaders(family, n, false),
       };
     }
+    if (family === "gemini") return this.#geminiAnswer(route, n, body, rawBody, path);
     const maxTokens = route === "chat"
       ? body.max_completion_tokens ?? body.max_tokens
       : route === "responses"
@@ -962,7 +1179,20 @@ class MockUpstreamServer implements MockUpstream {
       model: typeof body.model === "string" ? body.model : DEFAULT_MODEL,
       created: Math.floor(Date.now() / 1000),
       body,
-      plan: this.#plan(maxTokens),
+      plan: this.#planFor(
+        body,
+        route,
+        maxTokens,
+        this.#script?.({
+          protocol: route === "chat"
+            ? "openai_chat"
+            : route === "messages"
+            ? "anthropic"
+            : "openai_responses",
+          path,
+          body,
+        }) ?? null,
+      ),
     };
     const stream = body.stream === true;
     const headers = this.#baseHeaders(family, n, stream);

@@ -552,3 +552,38 @@ Deno.test("reset clears requests, queue and counters", async () => {
     assert.equal(body.id, "chatcmpl-mock-1");
   });
 });
+
+Deno.test("answerFor chooses the answer per request (a tool call, then text)", async () => {
+  await withMock({
+    answerFor: (body, route) => {
+      if (route !== "messages") return null;
+      return JSON.stringify(body.messages).includes("tool_result")
+        ? { text: "concluded" }
+        : { toolCall: TOOL };
+    },
+  }, async (m) => {
+    const first = await (await post(m, "/v1/messages", {
+      model: "claude-x",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "weather?" }],
+    })).json();
+    assert.equal(first.stop_reason, "tool_use");
+    assert.equal(first.content[0].name, "get_weather");
+    const second = await (await post(m, "/v1/messages", {
+      model: "claude-x",
+      max_tokens: 100,
+      messages: [
+        { role: "user", content: "weather?" },
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: TOOL.id, content: "sun" }] },
+      ],
+    })).json();
+    assert.equal(second.content[0].text, "concluded");
+    // Another route falls back to the canned answer.
+    const chat = await (await post(m, "/v1/chat/completions", {
+      model: "gpt-x",
+      messages: [{ role: "user", content: "hi" }],
+    })).json();
+    assert.equal(chat.choices[0].message.content, DEFAULT_ANSWER_TEXT);
+  });
+});

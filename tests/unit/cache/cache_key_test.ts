@@ -188,3 +188,161 @@ Deno.test("cache key: Responses requests tied to provider state are never cached
     exactKey("openai_responses", { ...r, store: false }, "m", NO_HEADERS),
   );
 });
+
+// A Gemini request as Gemini CLI sends it: the model and the stream mode are in the URL.
+const GEMINI = {
+  contents: [{ role: "user", parts: [{ text: "What is 2+2?" }] }],
+  systemInstruction: { parts: [{ text: "Be terse." }] },
+  generationConfig: { temperature: 0, thinkingConfig: { includeThoughts: true } },
+};
+
+Deno.test("cache key: golden material and digest of a Gemini request", () => {
+  const body = { ...GEMINI, labels: { team: "a" } };
+  assert.equal(
+    canonicalJson(keyMaterial("gemini", body, "gemini-2.5-flash", NO_HEADERS)),
+    '{"body":{"contents":[{"parts":[{"text":"What is 2+2?"}],"role":"user"}],"generationConfig":{"temperature":0,"thinkingConfig":{"includeThoughts":true}},"systemInstruction":{"parts":[{"text":"Be terse."}]}},"headers":{},"model":"gemini-2.5-flash","protocol":"gemini","v":1}',
+  );
+  assert.equal(
+    exactKey("gemini", body, "gemini-2.5-flash", NO_HEADERS),
+    exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS),
+    "billing labels are left out",
+  );
+  assert.equal(
+    exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS),
+    // sha256 of the material above, computed independently (Python hashlib).
+    "eba150d95b6dc02118b742b38ea64c668abc4621ef03e33acb9d6b3d49cf39db",
+  );
+});
+
+Deno.test("cache key: the URL's model and query are keyed; Gemini sampling reads generationConfig", () => {
+  const flash = exactKey("gemini", GEMINI, "gemini-2.5-flash", NO_HEADERS);
+  assert.notEqual(flash, exactKey("gemini", GEMINI, "gemini-2.5-pro", NO_HEADERS));
+  const gen = (g: Record<string, unknown>) =>
+    exactKey("gemini", { ...GEMINI, generationConfig: g }, "gemini-2.5-flash", NO_HEADERS);
+  assert.notEqual(flash, gen({ temperature: 0.5 }));
+  assert.notEqual(flash, gen({ temperature: 0, thinkingConfig: { thinkingBudget: 0 } }));
+  // A query is forwarded, so it is keyed, in any order; none leaves keys as they were.
+  const q = (query: string) => exactKey("anthropic", { model: "c" }, "c", NO_HEADERS, query);
+  assert.equal(q(""), exactKey("anthropic", { model: "c" }, "c", NO_HEADERS));
+  assert.notEqual(q("beta=true"), q(""));
+  assert.equal(q("a=1&b=2"), q("b=2&a=1"));
+  assert.equal(isSampled(GEMINI), false);
+  assert.equal(isSampled({ contents: [] }), true);
+  assert.equal(isSampled({ contents: [], generationConfig: { temperature: 1, seed: 3 } }), false);
+  assert.match(
+    uncacheableReason("gemini", { ...GEMINI, cachedContent: "c/1" }) ?? "",
+    /cachedContent/,
+  );
+  assert.match(
+    uncacheableReason("gemini", { ...GEMINI, generationConfig: { candidateCount: 2 } }) ?? "",
+    /candidateCount/,
+  );
+});
+
+/** A Codex-shaped Responses request of one session (the shape Codex 0.171 sends). */
+function codexRequest(session: string, turn: string, created: number) {
+  return {
+    model: "gpt-5",
+    instructions: "",
+    input: [
+      {
+        type: "message",
+        id: `msg_${session}-a`,
+        role: "developer",
+        content: [{ type: "input_text", text: "You are a coding agent." }],
+        internal_chat_message_metadata_passthrough: {
+          turn_id: turn,
+          create_time: created,
+          content_item_kinds: ["model.base_instructions"],
+        },
+      },
+      {
+        type: "message",
+        id: `msg_${session}-b`,
+        role: "user",
+        content: [{ type: "input_text", text: "Say hello" }],
+        internal_chat_message_metadata_passthrough: { turn_id: turn, create_time: created + 1 },
+      },
+      {
+        type: "function_call",
+        id: `fc_${session}`,
+        call_id: "call_1",
+        name: "sh",
+        arguments: "{}",
+      },
+      { type: "function_call_output", call_id: "call_1", output: "ok" },
+    ],
+    tools: [{ type: "function", name: "sh", parameters: { type: "object" } }],
+    tool_choice: "auto",
+    parallel_tool_calls: true,
+    reasoning: { summary: "auto" },
+    store: false,
+    stream: true,
+    include: ["reasoning.encrypted_content"],
+    prompt_cache_key: session,
+    client_metadata: { session_id: session, thread_id: session, turn_id: turn },
+  };
+}
+
+Deno.test("cache key: Responses session identity (client_metadata, item ids, Codex item metadata) is left out", () => {
+  const a = codexRequest("s-1", "t-1", 1796624237.1);
+  const b = codexRequest("s-2", "t-2", 1796624270.3);
+  const responses = (body: Record<string, unknown>) =>
+    exactKey("openai_responses", body, "gpt-5", NO_HEADERS);
+  assert.equal(responses(a), responses(b));
+  assert.equal(
+    canonicalJson(keyMaterial("openai_responses", a, "gpt-5", NO_HEADERS)),
+    '{"body":{"include":["reasoning.encrypted_content"],"input":[{"content":[{"text":"You are a coding agent.","type":"input_text"}],"role":"developer","type":"message"},{"content":[{"text":"Say hello","type":"input_text"}],"role":"user","type":"message"},{"arguments":"{}","call_id":"call_1","name":"sh","type":"function_call"},{"call_id":"call_1","output":"ok","type":"function_call_output"}],"instructions":"","parallel_tool_calls":true,"reasoning":{"summary":"auto"},"store":false,"tool_choice":"auto","tools":[{"name":"sh","parameters":{"type":"object"},"type":"function"}]},"headers":{},"model":"gpt-5","protocol":"openai_responses","v":1}',
+  );
+  assert.equal(responses(a), "842054fe70914b7b84285f91781bd6c37a5b9ed01b9ce0dbedc1541fba5e69c2");
+  // What the model reads still counts: the text, a tool call id, what is asked back.
+  const changed = (f: (r: ReturnType<typeof codexRequest>) => void) => {
+    const r = codexRequest("s-1", "t-1", 1796624237.1);
+    f(r);
+    return responses(r);
+  };
+  assert.notEqual(changed((r) => r.input[1].content![0].text = "Say bye"), responses(a));
+  assert.notEqual(changed((r) => r.input[3].call_id = "call_2"), responses(a));
+  assert.notEqual(changed((r) => r.include = []), responses(a));
+  assert.notEqual(changed((r) => r.store = true), responses(a));
+});
+
+Deno.test("cache key: an item whose id is its content keeps the id", () => {
+  const withItems = (items: unknown[]) =>
+    exactKey("openai_responses", { model: "m", input: items }, "m", NO_HEADERS);
+  // An item_reference is nothing but its id.
+  assert.notEqual(
+    withItems([{ type: "item_reference", id: "msg_1" }]),
+    withItems([{ type: "item_reference", id: "msg_2" }]),
+  );
+  // A reasoning item without encrypted_content is looked up by id on the provider.
+  assert.notEqual(
+    withItems([{ type: "reasoning", id: "rs_1", summary: [] }]),
+    withItems([{ type: "reasoning", id: "rs_2", summary: [] }]),
+  );
+  // With encrypted_content the reasoning travels in the item: the id is a name again,
+  // and the encrypted reasoning itself stays in the key.
+  const rs = (id: string, enc: string) => ({
+    type: "reasoning",
+    id,
+    summary: [],
+    encrypted_content: enc,
+  });
+  assert.equal(withItems([rs("rs_1", "gAAA")]), withItems([rs("rs_2", "gAAA")]));
+  assert.notEqual(withItems([rs("rs_1", "gAAA")]), withItems([rs("rs_1", "gBBB")]));
+  // Chat and Messages keep every field: they have no item ids to drop.
+  assert.notEqual(
+    exactKey(
+      "openai_chat",
+      { model: "m", messages: [], client_metadata: { a: 1 } },
+      "m",
+      NO_HEADERS,
+    ),
+    exactKey(
+      "openai_chat",
+      { model: "m", messages: [], client_metadata: { a: 2 } },
+      "m",
+      NO_HEADERS,
+    ),
+  );
+});

@@ -19,8 +19,11 @@ Deno.test("table: every provider has a name, an auth style, a protocol and a usa
   assert.equal(PROVIDER_NAMES.length, Object.keys(PROVIDERS).length);
   for (const [name, spec] of Object.entries(PROVIDERS)) {
     assert.equal(spec.name, name);
-    assert.ok(["bearer", "x-api-key", "api-key", "none"].includes(spec.auth), name);
-    assert.ok(["openai_chat", "anthropic"].includes(spec.protocol), name);
+    assert.ok(
+      ["bearer", "x-api-key", "api-key", "x-goog-api-key", "none"].includes(spec.auth),
+      name,
+    );
+    assert.ok(["openai_chat", "anthropic", "gemini"].includes(spec.protocol), name);
     if (spec.baseUrl) {
       assert.match(spec.baseUrl, /^https?:\/\/[^/]+(\/.*)?[^/]$/, `${name}: no trailing slash`);
     } else {

@@ -48,7 +48,7 @@ Deno.test("embedder factory: none today, named backends, per-embedder thresholds
   const e = buildEmbedder(config);
   assert.equal(e.name, "none");
   assert.equal(configuredBackend(ConfigSchema.parse({ embedding_backend: "remote" })), "remote");
-  assert.equal(similarityThreshold(config, e), 0.9);
+  assert.equal(similarityThreshold(config, e), 0.7);
   assert.equal(similarityThreshold(config, { name: "minilm" }), 0.92);
   assert.equal(similarityThreshold(ConfigSchema.parse({ similarity_threshold: 0.8 }), e), 0.8);
   assert.equal(similarityThreshold(ConfigSchema.parse({ similarity_threshold: "0.85" }), e), 0.85);

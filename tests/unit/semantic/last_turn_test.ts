@@ -147,3 +147,27 @@ Deno.test("partition: the last turn's text is out, everything else is in", () =>
   assert.ok(r.ok);
   assert.notEqual(partitionDigest("openai_chat", r.value, "m", new Headers(), "minilm:x"), d);
 });
+
+Deno.test("last turn: Gemini contents; function responses, media and thoughts are refused", () => {
+  const body = {
+    systemInstruction: { parts: [{ text: "S" }] },
+    contents: [
+      { role: "user", parts: [{ text: "first" }] },
+      { role: "model", parts: [{ text: "ok" }] },
+      { role: "user", parts: [{ text: "What is" }, { text: "2+2?" }] },
+    ],
+  };
+  const r = lastUserTurn("gemini", body);
+  assert.ok(r.ok);
+  assert.equal(r.value.text, "What is\n2+2?");
+  assert.deepEqual(r.value.turn, { role: "user" });
+  assert.deepEqual(r.value.prefix.contents, body.contents.slice(0, 2));
+  const last = (parts: unknown[], role = "user") =>
+    lastUserTurn("gemini", { contents: [{ role, parts }] });
+  assert.equal(last([{ functionResponse: { name: "f", response: {} } }]).ok, false);
+  assert.equal(last([{ inlineData: { mimeType: "image/png", data: "" } }]).ok, false);
+  assert.equal(last([{ text: "x", thoughtSignature: "s" }]).ok, false);
+  assert.equal(last([{ text: "hi" }], "model").ok, false);
+  assert.equal(last([{ text: "  " }]).ok, false);
+  assert.equal(lastUserTurn("gemini", { contents: [{ parts: [{ text: "no role" }] }] }).ok, true);
+});

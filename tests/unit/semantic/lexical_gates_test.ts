@@ -29,8 +29,12 @@ Deno.test("gates: no opposite sides of one axis", () => {
   assert.equal(gate("Where can I buy used books?", "Where can I sell used books?"), "opposites");
   assert.equal(gate("How do I log in?", "How do I log out?"), "opposites");
   assert.equal(gate("Add a column to the table", "Remove a column from the table"), "opposites");
-  // The same side: no conflict.
-  assert.equal(gate("turn off notifications on Android", "disable notifications on Android"), null);
+  // The same side: no conflict there, but "turn off" is not one WordNet synset with "disable":
+  // the benign-difference check, last, makes it a miss.
+  assert.equal(
+    gate("turn off notifications on Android", "disable notifications on Android"),
+    "word",
+  );
   // Sides must match exactly: "sell" is not "sell or buy" (a miss is the safe answer).
   assert.equal(
     gate("Where can I sell used books?", "Where can I sell or buy used books?"),
@@ -61,7 +65,8 @@ Deno.test("gates: identifiers, quoted strings, paths, URLs and names must be men
   );
   // Case and spelling of the same mention, or a name at the start of a sentence, agree.
   assert.equal(gate("How do I learn JavaScript?", "how do i learn javascript"), null);
-  assert.equal(gate("Paris hotels, best ones?", "best hotels in paris"), null);
+  // Agreeing mentions leave the other words to the benign-difference check.
+  assert.equal(gate("Paris hotels, best ones?", "best hotels in paris"), "word");
   assert.equal(gate("Is white genocide real?", 'Is ""white genocide"" real?'), null);
   assert.equal(gate("What is e-commerce?", "What is ecommerce?"), null);
 });

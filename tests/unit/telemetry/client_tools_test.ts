@@ -11,6 +11,9 @@ Deno.test("client tools: coding agents by User-Agent", () => {
     ["claude-cli/2.0.0 (external, cli)", "Claude Code"],
     ["claude-code/2.1.45", "Claude Code"],
     ["claude-cli/2.1.105 (external, sdk-py, agent-sdk/0.1.59)", "Claude Agent SDK"],
+    ["claude-cli/2.1.90 (external, sdk-ts)", "Claude Agent SDK"],
+    // Claude Code itself in print mode (`claude -p`).
+    ["claude-cli/2.1.90 (external, sdk-cli)", "Claude Code"],
     ["codex_cli_rs/0.38.0 (Ubuntu 24.04.2 LTS; x86_64) WindowsTerminal", "Codex"],
     ["codex_exec/0.50.0 (Mac OS 15.1; arm64)", "Codex"],
     ["GeminiCLI/0.1.5 (linux; x64)", "Gemini CLI"],
@@ -46,6 +49,12 @@ Deno.test("client tools: telltale headers win over the SDK's User-Agent", () => 
     "GitHub Copilot",
   );
   assert.equal(tool({ "user-agent": "ai-sdk/4", "x-opencode-session": "s1" }), "OpenCode");
+  // Copilot CLI with its own provider (BYOK) speaks through a plain SDK.
+  assert.equal(tool({ "user-agent": "OpenAI/JS 5.0.0", "x-initiator": "user" }), "GitHub Copilot");
+  assert.equal(
+    tool({ "user-agent": "Anthropic/JS 0.60.0", "x-interaction-type": "conversation-agent" }),
+    "GitHub Copilot",
+  );
 });
 
 Deno.test("client tools: an X-Title names other apps, made safe to show", () => {

@@ -100,3 +100,25 @@ Deno.test("usage: an OpenAI stream with include_usage; cancelling reports an inc
   await tapped.cancel("client left");
   assert.equal(ended, false);
 });
+
+Deno.test("usage: Gemini usageMetadata, in a JSON body and in a stream", async () => {
+  const body = {
+    candidates: [{ content: { parts: [{ text: "hi" }] }, finishReason: "STOP" }],
+    usageMetadata: {
+      promptTokenCount: 30,
+      candidatesTokenCount: 4,
+      thoughtsTokenCount: 6,
+      cachedContentTokenCount: 10,
+    },
+  };
+  assert.deepEqual(usageOfJson(enc.encode(JSON.stringify(body))), {
+    inputTokens: 30,
+    outputTokens: 10,
+    cacheReadTokens: 10,
+  });
+  let seen: unknown = null;
+  const text = `data: ${JSON.stringify(body)}\r\n\r\n`;
+  const out = tapSseUsage(ReadableStream.from([enc.encode(text)]), (u) => (seen = u));
+  assert.equal(await new Response(out).text(), text);
+  assert.deepEqual(seen, { inputTokens: 30, outputTokens: 10, cacheReadTokens: 10 });
+});

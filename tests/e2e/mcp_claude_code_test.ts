@@ -1,0 +1,169 @@
+// A real MCP host end to end: Claude Code (from npm) with `isartor mcp`
+// registered through an --mcp-config file, talking to the gateway, which
+// relays to the mock provider. The mock asks for `isartor_chat`; the call goes
+// through the MCP server to the gateway's cache, and its result comes back to
+// the "model" (the mock sees the tool_result).
+import assert from "node:assert/strict";
+import { type MockToolCall, startMockUpstream } from "../support/mock_upstream.ts";
+import { startGateway } from "../support/gateway_harness.ts";
+import { cliArgs, cliEnv } from "../support/cli_runner.ts";
+
+/** Pinned: published more than 24 h before this was written. */
+const CLAUDE_CODE = "@anthropic-ai/claude-code@2.1.332";
+const KEY = "gw-test-key-0123456789";
+
+/**
+ * The `claude` binary: `ISARTOR_TEST_CLAUDE` when set, else installed once
+ * from npm into the user's cache. (To be replaced by the shared installer of
+ * the real agent CLIs, tests/support/agent_clis.ts, once it lands.)
+ */
+async function claudeBinary(): Promise<string> {
+  const given = Deno.env.get("ISARTOR_TEST_CLAUDE");
+  if (given) return given;
+  const cache = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
+  const dir = `${cache}/isartor-tests/${CLAUDE_CODE.replace(/[@/]/g, "_")}`;
+  // The platform's native binary, from the package's optional dependency.
+  const arch = Deno.build.arch === "aarch64" ? "arm64" : "x64";
+  const platform = Deno.build.os === "darwin"
+    ? "darwin"
+    : Deno.build.os === "windows"
+    ? "win32"
+    : "linux";
+  const exe = platform === "win32" ? "claude.exe" : "claude";
+  const bin = `${dir}/node_modules/@anthropic-ai/claude-code-${platform}-${arch}/${exe}`;
+  try {
+    if ((await Deno.stat(bin)).size > 1_000_000) return bin;
+  } catch { /* not installed yet */ }
+  await Deno.mkdir(dir, { recursive: true });
+  // Lifecycle scripts are skipped: the optional dependency holds the binary we run.
+  const out = await new Deno.Command("npm", {
+    args: ["install", "--prefix", dir, "--no-audit", "--no-fund", "--ignore-scripts", CLAUDE_CODE],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`npm install ${CLAUDE_CODE}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return bin;
+}
+
+Deno.test("mcp + Claude Code: the model calls isartor_chat and gets the cached answer", async () => {
+  const claude = await claudeBinary();
+  const call: MockToolCall = {
+    id: "toolu_isartor_1",
+    name: "mcp__isartor__isartor_chat",
+    arguments: JSON.stringify({ prompt: "What is isartor?" }),
+  };
+  const mock = await startMockUpstream({
+    // The "model": with isartor's tool offered, call it; once its result is back, conclude.
+    answerFor: (body) => {
+      const tools = (body.tools as { name?: string }[] | undefined) ?? [];
+      if (!tools.some((t) => t.name === call.name)) return null;
+      return JSON.stringify(body.messages).includes('"tool_result"')
+        ? { text: "isartor says it is a local-first LLM gateway." }
+        : { toolCall: call };
+    },
+  });
+  const gw = await startGateway({
+    llm_provider: "anthropic",
+    external_llm_url: mock.url,
+    external_llm_api_key: "sk-ant-provider",
+    cache_mode: "exact",
+    cache_backend: "memory",
+    gateway_api_key: KEY,
+  });
+  const home = await Deno.makeTempDir({ prefix: "isartor-cc-home-" });
+  try {
+    const seeded = await fetch(`${gw.url}/api/v1/cache/store`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "What is isartor?", response: "A local-first LLM gateway." }),
+    });
+    assert.equal(seeded.status, 201);
+    await seeded.body?.cancel();
+
+    // The host's config file, as `isartor connect` writes one: the key in the
+    // server's env, in a 0600 file, never in an argument.
+    const config = `${home}/mcp.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        mcpServers: {
+          isartor: {
+            type: "stdio",
+            command: Deno.execPath(),
+            args: cliArgs(["mcp", "--gateway-url", gw.url]),
+            env: { ISARTOR__GATEWAY_API_KEY: KEY },
+          },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const out = await new Deno.Command(claude, {
+      args: [
+        "-p",
+        "Ask isartor what isartor is.",
+        "--mcp-config",
+        config,
+        "--strict-mcp-config",
+        "--allowedTools",
+        "mcp__isartor__isartor_chat",
+        // The default model's turn carries a mid-conversation system message
+        // that the gateway's validator refuses until the gemini branch lands.
+        "--model",
+        "claude-sonnet-4-6",
+        "--output-format",
+        "json",
+      ],
+      env: await cliEnv({
+        HOME: home,
+        ANTHROPIC_BASE_URL: gw.url,
+        ANTHROPIC_AUTH_TOKEN: KEY,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+        // Offer MCP tools directly instead of behind Claude Code's tool search.
+        ENABLE_TOOL_SEARCH: "false",
+      }),
+      clearEnv: true,
+      cwd: home,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(180_000),
+    }).output();
+    const dec = new TextDecoder();
+    const stdout = dec.decode(out.stdout);
+    assert.equal(out.code, 0, `claude failed:\n${stdout}\n${dec.decode(out.stderr)}`);
+    const result = JSON.parse(stdout);
+    assert.equal(result.is_error, false);
+    assert.equal(result.result, "isartor says it is a local-first LLM gateway.");
+
+    // The model's two turns went through the gateway to the mock; the second
+    // carries isartor's answer as the tool result of the model's call.
+    const turns = mock.requests.filter((r) => r.rawBody.includes(call.name));
+    assert.equal(turns.length, 2, "the tool call turn and the conclusion");
+    const messages = (turns[1].body as { messages: { role: string; content: unknown }[] }).messages;
+    const toolResult = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+      .find((b) => (b as { type?: string }).type === "tool_result") as
+        | { tool_use_id: string; content: unknown }
+        | undefined;
+    assert.ok(toolResult, "the mock saw a tool_result");
+    assert.equal(toolResult.tool_use_id, call.id);
+    const content = JSON.stringify(toolResult.content);
+    assert.match(content, /A local-first LLM gateway\./);
+    assert.match(content, /l1a/);
+
+    // The tool's call reached the gateway as a cache hit of the MCP client tool.
+    const stats = await (await fetch(`${gw.url}/api/v1/stats`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    })).json();
+    assert.equal(stats.tools["isartor MCP"]?.deflected, 1);
+    // `claude -p` says `sdk-cli` in its user agent: counted as the Claude Agent SDK.
+    const host = stats.tools["Claude Agent SDK"] ?? stats.tools["Claude Code"];
+    assert.ok(host?.requests >= 2, JSON.stringify(Object.keys(stats.tools)));
+  } finally {
+    await gw.close();
+    await mock.close();
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+});

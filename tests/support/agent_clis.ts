@@ -1,0 +1,172 @@
+/**
+ * The real coding-agent CLIs, installed from npm at pinned versions into a cache directory
+ * outside the repository that is reused between runs:
+ * `${ISARTOR_AGENT_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/isartor/agent-clis}/<pkg>@<version>`
+ * (`/` in scoped names becomes `+`).
+ *
+ * Each install is an ordinary `npm install` of the published package (its own install script
+ * included, as for a user), resolved with `--before` so the dependencies it pulls are the same on
+ * every machine. An install goes to a temporary sibling directory that is renamed into place
+ * when complete, so an interrupted or concurrent install never leaves a half-filled cache.
+ *
+ * @module
+ */
+
+/** One CLI: its npm package, pinned version and the binary it puts in `node_modules/.bin`. */
+export interface AgentCliSpec {
+  pkg: string;
+  /** Published more than 24 h before it was pinned (`npm view <pkg> time --json`). */
+  version: string;
+  bin: string;
+  /** The Node.js major version it needs at least (its `engines.node`), when above this machine's. */
+  nodeMajor?: number;
+}
+
+/** The CLIs the suite drives, by short name. */
+export const AGENT_CLIS = {
+  claude: { pkg: "@anthropic-ai/claude-code", version: "2.1.332", bin: "claude" },
+  codex: { pkg: "@openai/codex", version: "0.171.0", bin: "codex" },
+  gemini: { pkg: "@google/gemini-cli", version: "0.61.0", bin: "gemini" },
+  opencode: { pkg: "opencode-ai", version: "1.18.33", bin: "opencode" },
+  copilot: { pkg: "@github/copilot", version: "1.0.102", bin: "copilot" },
+  openclaw: { pkg: "openclaw", version: "2026.9.6", bin: "openclaw", nodeMajor: 22 },
+} as const satisfies Record<string, AgentCliSpec>;
+
+/** A CLI's short name. */
+export type AgentCliName = keyof typeof AGENT_CLIS;
+
+/** Dependencies resolve as they were on this date (`npm install --before`), for reproducibility. */
+export const RESOLVE_BEFORE = "2026-12-01T00:00:00Z";
+
+/** Marker written last into a complete install. */
+const MARKER = ".isartor-agent-cli.json";
+
+/** What {@linkcode ensureCliInfo} found or did. */
+export interface CliInstall {
+  name: AgentCliName;
+  spec: AgentCliSpec;
+  /** Absolute path of the binary. */
+  bin: string;
+  /** The install directory. */
+  dir: string;
+  /** Whether it was already in the cache. */
+  cached: boolean;
+  /** Time spent (install, or the cache look-up), in milliseconds. */
+  ms: number;
+}
+
+/** The cache root. */
+export function agentCliCacheDir(): string {
+  const explicit = Deno.env.get("ISARTOR_AGENT_CLI_CACHE");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  const base = xdg || (home ? `${home}/.cache` : null);
+  if (base === null) throw new Error("agent CLIs: set HOME or XDG_CACHE_HOME for the CLI cache");
+  return `${base}/isartor/agent-clis`;
+}
+
+/** The install directory of one CLI. */
+export function cliDir(spec: AgentCliSpec): string {
+  return `${agentCliCacheDir()}/${spec.pkg.replace("/", "+")}@${spec.version}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const installing = new Map<string, Promise<CliInstall>>();
+
+/**
+ * Installs one CLI unless cached; returns where its binary is.
+ *
+ * @example
+ * ```ts
+ * const claude = await ensureCli("claude");
+ * new Deno.Command(claude, { args: ["--version"] });
+ * ```
+ */
+export async function ensureCli(name: AgentCliName): Promise<string> {
+  return (await ensureCliInfo(name)).bin;
+}
+
+/** {@linkcode ensureCli}, with timing and whether the cache had it. */
+export function ensureCliInfo(name: AgentCliName): Promise<CliInstall> {
+  let p = installing.get(name);
+  if (p === undefined) {
+    p = install(name);
+    installing.set(name, p);
+    p.catch(() => installing.delete(name));
+  }
+  return p;
+}
+
+async function install(name: AgentCliName): Promise<CliInstall> {
+  const spec: AgentCliSpec = AGENT_CLIS[name];
+  const dir = cliDir(spec);
+  const bin = `${dir}/node_modules/.bin/${spec.bin}`;
+  const start = performance.now();
+  if (await exists(`${dir}/${MARKER}`)) {
+    return { name, spec, bin, dir, cached: true, ms: performance.now() - start };
+  }
+  await Deno.mkdir(agentCliCacheDir(), { recursive: true });
+  // A directory without the marker is an older, incomplete install.
+  if (await exists(dir)) await Deno.remove(dir, { recursive: true });
+  const tmp = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp);
+  try {
+    await Deno.writeTextFile(
+      `${tmp}/package.json`,
+      JSON.stringify({ name: "isartor-agent-cli", private: true }) + "\n",
+    );
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command("npm", {
+        args: [
+          "install",
+          "--no-audit",
+          "--no-fund",
+          "--no-update-notifier",
+          "--loglevel=error",
+          `--before=${RESOLVE_BEFORE}`,
+          `${spec.pkg}@${spec.version}`,
+        ],
+        cwd: tmp,
+        env: { npm_config_update_notifier: "false", DISABLE_AUTOUPDATER: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      throw new Error(`agent CLIs: cannot run npm to install ${spec.pkg}: ${e}`);
+    }
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-8).join("\n");
+      throw new Error(`agent CLIs: npm install ${spec.pkg}@${spec.version} failed:\n${err}`);
+    }
+    if (!(await exists(`${tmp}/node_modules/.bin/${spec.bin}`))) {
+      throw new Error(`agent CLIs: ${spec.pkg}@${spec.version} installed no ${spec.bin} binary`);
+    }
+    const ms = performance.now() - start;
+    await Deno.writeTextFile(
+      `${tmp}/${MARKER}`,
+      JSON.stringify({ pkg: spec.pkg, version: spec.version, installed_ms: Math.round(ms) }) + "\n",
+    );
+    try {
+      await Deno.rename(tmp, dir);
+    } catch (e) {
+      // Another process finished the same install first: use its copy.
+      if (!(await exists(`${dir}/${MARKER}`))) throw e;
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+    return { name, spec, bin, dir, cached: false, ms };
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}

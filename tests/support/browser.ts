@@ -1,0 +1,69 @@
+/**
+ * A real browser for the tests: Debian's Chromium driven by puppeteer-core
+ * (playwright-core needs every Deno permission unrestricted: it probes /proc
+ * at load; puppeteer-core runs under the test command's flags).
+ * `.ci/run` installs Chromium; elsewhere a test that needs it is skipped with
+ * a reason (and fails under CI, where Chromium must be there).
+ *
+ * @module
+ */
+
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+
+/** Where Chromium is looked for. */
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/** The Chromium binary, or null when none is installed. */
+export function chromiumPath(): string | null {
+  const configured = Deno.env.get("ISARTOR_TEST_CHROMIUM");
+  for (const path of configured ? [configured] : CANDIDATES) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/** Whether browser tests are skipped here (no Chromium, not CI). */
+export function skipBrowser(): boolean {
+  if (chromiumPath()) return false;
+  if (Deno.env.get("CI")) {
+    throw new Error("Chromium is missing under CI: .ci/run must install Debian's chromium");
+  }
+  console.warn("browser tests skipped: no Chromium (apt-get install chromium)");
+  return true;
+}
+
+/** Launches headless Chromium with everything that would reach the network turned off. */
+export function launchBrowser(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: chromiumPath()!,
+    pipe: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-default-apps",
+      "--disable-extensions",
+    ],
+  });
+}
+
+/** Where screenshots go (not committed): `$ISARTOR_TEST_ARTIFACTS`, else a temp folder. */
+export async function artifactsDir(): Promise<string> {
+  const dir = Deno.env.get("ISARTOR_TEST_ARTIFACTS") ??
+    `${Deno.env.get("TMPDIR") ?? "/tmp"}/isartor-test-artifacts`;
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** The text of the first element matching `selector` ("" when none). */
+export function textOf(page: Page, selector: string): Promise<string> {
+  return page.evaluate(
+    `document.querySelector(${JSON.stringify(selector)})?.textContent ?? ""`,
+  ) as Promise<string>;
+}
