@@ -12,7 +12,7 @@ import type { ByteStore, StoreKey } from "./byte_store.ts";
 import type { CacheFeed } from "./cache_feed.ts";
 import { KvByteStore } from "./kv_store.ts";
 import { RecordingCache } from "./recording_cache.ts";
-import { redactRedisUrl, RedisConnection } from "./redis_client.ts";
+import { redactRedisUrl, RedisConnection, redisUrlWithDb } from "./redis_client.ts";
 import { RedisCacheFeed } from "./redis_feed.ts";
 import { RedisByteStore } from "./redis_store.ts";
 import { RedisSharedFlight, type SharedFlight } from "./shared_flight.ts";
@@ -109,8 +109,9 @@ export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBack
       sharedCounts: () => Promise.resolve(null),
     };
   }
+  const url = redisUrlWithDb(config.redis_url, config.redis_db);
   const conn = RedisConnection.open({
-    url: config.redis_url,
+    url,
     clusterNodes: config.redis_cluster_nodes,
     commandTimeoutMs: config.redis_command_timeout_ms,
     onError: (e) => storeFailed(metrics, "connect", e),
@@ -146,7 +147,7 @@ export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBack
     flight,
     status: () => ({
       backend: nodes.length ? "redis cluster" : "redis",
-      target: nodes.length ? nodes.map(redactRedisUrl).join(",") : redactRedisUrl(config.redis_url),
+      target: nodes.length ? nodes.map(redactRedisUrl).join(",") : redactRedisUrl(url),
       answering: conn.ready,
       ...(conn.lastError && !conn.ready ? { last_error: conn.lastError } : {}),
     }),

@@ -38,6 +38,26 @@ function backoff(retries: number): number {
   return Math.min(50 * 2 ** retries, 2000);
 }
 
+/**
+ * The URL with database `db` when it names none (`redis://host:port/2` keeps 2).
+ *
+ * @example
+ * ```ts
+ * redisUrlWithDb("redis://127.0.0.1:6379", 3); // "redis://127.0.0.1:6379/3"
+ * ```
+ */
+export function redisUrlWithDb(url: string, db: number): string {
+  if (db === 0) return url;
+  try {
+    const u = new URL(url);
+    if (u.pathname && u.pathname !== "/") return url;
+    u.pathname = `/${db}`;
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** Hides the password of a Redis URL, for logs and `/health`. */
 export function redactRedisUrl(url: string): string {
   try {

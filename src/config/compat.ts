@@ -216,8 +216,6 @@ export const PLANNED_KEYS: Readonly<Record<string, PlannedKey>> = {
     harmless: (v) => !isTable(v) || Object.keys(v).length === 0,
   },
   provider_health_check_interval_secs: { feature: "provider health pings", harmless: any },
-  redis_url: { feature: "the Redis cache backend", harmless: any },
-  redis_db: { feature: "the Redis cache backend", harmless: any },
   embedding_model: { feature: "choosing the in-process embedding model", harmless: any },
   proxy_port: { feature: "the CONNECT proxy", harmless: any },
 };

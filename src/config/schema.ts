@@ -97,6 +97,8 @@ export const ConfigSchema = z.object({
 
   // --- Shared cache on Redis, cache_backend = "redis" (src/cache/redis_*.ts, docs/deployment.md) ---
   redis_url: redisUrl.default("redis://127.0.0.1:6379"),
+  /** The database number when `redis_url` names none (`/db`); Redis Cluster has only 0. */
+  redis_db: z.number().int().min(0).default(0),
   /** Redis Cluster seed nodes; a comma-separated string works too (for the environment). */
   redis_cluster_nodes: z.preprocess(
     (v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
@@ -188,6 +190,7 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   cache_mode: 'use "exact", "semantic", "both" or "off"',
   cache_backend: 'use "kv" (on disk in data_dir), "memory" or "redis" (shared, see redis_url)',
   redis_url: 'set it to a redis:// or rediss:// URL, e.g. "redis://user:password@127.0.0.1:6379/0"',
+  redis_db: "set it to a database number (0 or more), e.g. 0; or put it in redis_url as /0",
   redis_cluster_nodes:
     'list the cluster\'s nodes, e.g. ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]',
   redis_key_prefix: 'use letters, digits, "_", "." or "-", e.g. "isartor"',

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RedisConnection } from "../../../src/cache/redis_client.ts";
+import { RedisConnection, redisUrlWithDb } from "../../../src/cache/redis_client.ts";
 import { decodeKeyPart, encodeKeyPart, RedisByteStore } from "../../../src/cache/redis_store.ts";
 import { RedisCacheFeed } from "../../../src/cache/redis_feed.ts";
 import type { CacheEvent } from "../../../src/cache/cache_feed.ts";
@@ -194,6 +194,49 @@ Deno.test({
       await until(() => !conn.ready, "disconnect");
       assert.equal((await flight.claim(["l1a", "z"], stored, signal)).kind, "alone");
     } finally {
+      await store.close();
+      await redis.close();
+    }
+  },
+});
+
+Deno.test("redis url: redis_db fills in a URL that names no database, a /db path wins", () => {
+  assert.equal(redisUrlWithDb("redis://127.0.0.1:6379", 3), "redis://127.0.0.1:6379/3");
+  assert.equal(redisUrlWithDb("redis://u:p@127.0.0.1:6379/", 3), "redis://u:p@127.0.0.1:6379/3");
+  assert.equal(redisUrlWithDb("rediss://127.0.0.1:6379/1", 3), "rediss://127.0.0.1:6379/1");
+  assert.equal(redisUrlWithDb("redis://127.0.0.1:6379", 0), "redis://127.0.0.1:6379");
+});
+
+Deno.test({
+  name: "redis store: a user and password from the URL, and its database number",
+  ignore,
+  fn: async () => {
+    const redis = await startRedis([
+      "--user",
+      "default",
+      "off",
+      "--user",
+      "gateway",
+      "on",
+      ">s3cret",
+      "~*",
+      "&*",
+      "+@all",
+    ]);
+    const wrong = open(`redis://gateway:nope@127.0.0.1:${redis.port}`);
+    const { conn, store } = open(
+      redisUrlWithDb(`redis://gateway:s3cret@127.0.0.1:${redis.port}`, 2),
+    );
+    try {
+      await until(() => conn.ready, "connect with the right password");
+      await store.set(["l1a", "t", "p", "d"], new Uint8Array([7]), 60_000);
+      const cli = (...a: string[]) => redis.cli("--user", "gateway", "--pass", "s3cret", ...a);
+      assert.equal(await cli("-n", "2", "DBSIZE"), "1");
+      assert.equal(await cli("-n", "0", "DBSIZE"), "0");
+      assert.equal(wrong.conn.ready, false, "a wrong password never connects");
+      await assert.rejects(() => wrong.store.get(["l1a", "t", "p", "d"]));
+    } finally {
+      await wrong.store.close();
       await store.close();
       await redis.close();
     }

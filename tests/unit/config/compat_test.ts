@@ -121,6 +121,25 @@ Deno.test("compat: the environment names of the replaced gateway work too", () =
   assert.ok(mappedKeys.length >= 2);
 });
 
+Deno.test("compat: the replaced gateway's Redis keys turn on the shared cache", () => {
+  const { config, unusedKeys } = load({
+    [`${CWD}/isartor.toml`]:
+      `[exact_cache]\nprovider = "redis"\nredis_url = "redis://cache:pw@127.0.0.1:6390"\nredis_db = 2\n`,
+  });
+  assert.equal(config.cache_backend, "redis");
+  assert.equal(config.redis_url, "redis://cache:pw@127.0.0.1:6390");
+  assert.equal(config.redis_db, 2);
+  assert.deepEqual(unusedKeys, []);
+  const env = load({}, {
+    ISARTOR__CACHE_BACKEND: "redis",
+    ISARTOR__REDIS_URL: "rediss://127.0.0.1:6391/4",
+    ISARTOR__REDIS_DB: "1",
+  }).config;
+  assert.equal(env.cache_backend, "redis");
+  assert.equal(env.redis_url, "rediss://127.0.0.1:6391/4");
+  assert.equal(env.redis_db, 1);
+});
+
 Deno.test("compat: our own flat key wins over its legacy alias", () => {
   const { config } = load({}, {
     ISARTOR__EMBEDDING_BACKEND: "none",
