@@ -6,7 +6,12 @@ import { gatewayPermissionFlags, redisHosts } from "../../cli/permissions.ts";
 import { startSimulatedUpstream } from "../../cli/demo_upstream.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway, type TestGateway } from "../support/gateway_harness.ts";
-import { redisAvailable, startRedis, type TestRedis } from "../support/redis_server.ts";
+import {
+  redisAvailable,
+  startRedis,
+  startRedisCluster,
+  type TestRedis,
+} from "../support/redis_server.ts";
 
 const ignore = !redisAvailable();
 const MODEL = "gpt-4o-mini";
@@ -219,6 +224,131 @@ Deno.test({
       const metrics = await (await fetch(`${c.a.url}/metrics`)).text();
       assert.match(metrics, /isartor_cache_store_errors_total\{[^}]*\} [1-9]/);
     } finally {
+      await sim.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: Redis down at start, then up, then stalled: no request fails, sharing follows",
+  ignore,
+  fn: async () => {
+    const sim = await startSimulatedUpstream({ latencyMs: 0 });
+    const redis = await startRedis();
+    await redis.stop();
+    const config = {
+      llm_provider: "openai_compatible",
+      external_llm_url: sim.url,
+      external_llm_api_key: "sk-provider",
+      cache_mode: "exact",
+      cache_backend: "redis",
+      redis_url: redis.url,
+      redis_command_timeout_ms: 100,
+      embedding_backend: "none",
+    };
+    const a = await startGateway(config);
+    const b = await startGateway(config);
+    try {
+      // Down at start: each replica answers from upstream, then from its own memory.
+      assert.equal((await health(a)).cache_store.answering, false);
+      assert.equal((await send(a, chat("before redis"))).layer, "l3");
+      assert.equal((await send(a, chat("before redis"))).layer, "l1a");
+      assert.equal((await send(b, chat("before redis"))).layer, "l3");
+
+      await redis.start();
+      await until(
+        async () =>
+          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
+        "both replicas connected once Redis is up",
+      );
+      assert.equal((await send(a, chat("after redis"))).layer, "l3");
+      await until(async () => (await stats(a)).shared?.entries?.l1a === 1, "stored in Redis");
+      assert.equal((await send(b, chat("after redis"))).layer, "l1a");
+
+      // Stalled (SIGSTOP: connected, answering nothing): commands time out, requests still answer.
+      redis.pause();
+      const calls = sim.calls;
+      const during = await Promise.all([
+        send(a, chat("after redis")), // in A's memory: a hit without Redis
+        send(b, chat("while stalled")),
+        send(a, chat("while stalled too")),
+      ]);
+      assert.deepEqual(during.map((r) => r.status), [200, 200, 200]);
+      assert.equal(during[0].layer, "l1a");
+      assert.equal(sim.calls, calls + 2);
+      redis.resume();
+      await until(
+        async () =>
+          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
+        "answering again after the stall",
+      );
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      assert.match(metrics, /isartor_cache_store_errors_total\{[^}]*\} [1-9]/);
+    } finally {
+      redis.resume();
+      await a.close();
+      await b.close();
+      await redis.close();
+      await sim.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: on a 3-master Redis Cluster, L1a and L1b are shared and DELETE reaches every master",
+  ignore,
+  fn: async () => {
+    const sim = await startSimulatedUpstream({ latencyMs: 0 });
+    const rc = await startRedisCluster();
+    const config = {
+      llm_provider: "openai_compatible",
+      external_llm_url: sim.url,
+      external_llm_api_key: "sk-provider",
+      cache_mode: "both",
+      cache_backend: "redis",
+      redis_cluster_nodes: rc.urls.join(","),
+      embedding_backend: "none",
+      similarity_threshold: 0.8,
+    };
+    const a = await startGateway(config);
+    const b = await startGateway(config);
+    try {
+      await until(
+        async () =>
+          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
+        "both replicas connected to the cluster",
+      );
+      assert.equal((await health(a)).cache_store.backend, "redis cluster");
+      assert.equal((await send(b, chat("Tell me a fact about octopuses"))).layer, "l3");
+      // Many entries, so the keys spread over the three masters' slots.
+      for (let i = 0; i < 12; i++) {
+        assert.equal(
+          (await send(a, chat(`Which river flows through city number ${i}?`))).layer,
+          "l3",
+        );
+      }
+      const first = await send(a, chat("How do I reset my password?"));
+      await until(
+        async () => (await stats(a)).shared?.entries?.l1a === 14,
+        "stored in the cluster",
+      );
+      const sizes = await Promise.all(rc.nodes.map(async (n) => Number(await n.cli("DBSIZE"))));
+      assert.ok(sizes.filter((s) => s > 0).length >= 2, `keys on more than one master: ${sizes}`);
+      assert.equal((await send(b, chat("Which river flows through city number 7?"))).layer, "l1a");
+      await until(async () => (await stats(b)).shared.feed.received >= 13, "the feed on B");
+      const para = await send(b, chat("how can i reset my password?"));
+      assert.equal(para.layer, "l1b");
+      assert.equal(para.text, first.text);
+
+      const del = await fetch(`${b.url}/api/v1/cache`, { method: "DELETE" });
+      assert.equal(del.status, 200);
+      await until(async () => (await stats(a)).shared.entries.l1a === 0, "deleted on every master");
+      assert.equal((await send(a, chat("Which river flows through city number 7?"))).layer, "l3");
+    } finally {
+      await a.close();
+      await b.close();
+      await rc.close();
       await sim.close();
     }
   },

@@ -110,3 +110,57 @@ export async function startRedis(extra: string[] = [], port = freePort()): Promi
     },
   };
 }
+
+/** A Redis Cluster of three masters on loopback (no replicas), made with `redis-cli --cluster create`. */
+export interface TestRedisCluster {
+  nodes: TestRedis[];
+  /** The seed URLs, as `redis_cluster_nodes` takes them. */
+  urls: string[];
+  close(): Promise<void>;
+}
+
+/** Starts three cluster-enabled redis-servers and joins them into one cluster. */
+export async function startRedisCluster(): Promise<TestRedisCluster> {
+  const nodes: TestRedis[] = [];
+  const close = async () => {
+    for (const n of nodes) await n.close();
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await startRedis([
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-node-timeout",
+          "2000",
+        ]),
+      );
+    }
+    const out = await new Deno.Command("redis-cli", {
+      args: [
+        "--cluster",
+        "create",
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    for (let i = 0; i < 200; i++) {
+      const states = await Promise.all(nodes.map((n) => n.cli("CLUSTER", "INFO")));
+      if (states.every((s) => s.includes("cluster_state:ok"))) {
+        return { nodes, urls: nodes.map((n) => n.url), close };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("the test Redis Cluster did not reach cluster_state:ok");
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
