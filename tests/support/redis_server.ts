@@ -6,6 +6,8 @@
  * @module
  */
 
+import { findProgram, skipWithout } from "./system_tool.ts";
+
 /** A running (or stopped) test Redis. */
 export interface TestRedis {
   port: number;
@@ -23,13 +25,18 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-/** Whether redis-server is installed (tests are skipped without it, with a note). */
+/**
+ * Whether redis-server and redis-cli are installed. Tests that need them
+ * are skipped without them, with a note; under CI (CI set) that is a failure.
+ */
 export function redisAvailable(): boolean {
-  try {
-    return Deno.statSync("/usr/bin/redis-server").isFile;
-  } catch {
-    return false;
-  }
+  const server = findProgram(["/usr/bin/redis-server", "/usr/local/bin/redis-server"]);
+  const cli = findProgram(["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"]);
+  return !skipWithout(
+    server && cli,
+    "redis-server and redis-cli",
+    "apt-get install redis-server redis-tools",
+  );
 }
 
 function freePort(): number {
