@@ -42,29 +42,38 @@ async function health(gw: TestGateway) {
   return await (await fetch(`${gw.url}/health`)).json();
 }
 
+/** Waits until both replicas' store answers (connected, not in a slow spell). */
+async function bothAnswering(a: TestGateway, b: TestGateway, what: string): Promise<void> {
+  await until(
+    async () => (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
+    what,
+  );
+}
+
 async function stats(gw: TestGateway) {
   return await (await fetch(`${gw.url}/api/v1/cache/stats`)).json();
 }
 
-/** Two replicas on one Redis, in front of one upstream. */
-async function cluster(upstreamUrl: string, extra: Record<string, unknown> = {}) {
-  const redis = await startRedis();
-  const config = {
+/** A replica's config: Redis as the cache store, one upstream, the model-free embedder. */
+function replicaConfig(upstreamUrl: string, extra: Record<string, unknown>) {
+  return {
     llm_provider: "openai_compatible",
     external_llm_url: upstreamUrl,
     external_llm_api_key: "sk-provider",
     cache_mode: "exact",
     cache_backend: "redis",
-    redis_url: redis.url,
     embedding_backend: "none",
     ...extra,
   };
+}
+
+/** Two replicas on one Redis, in front of one upstream. */
+async function cluster(upstreamUrl: string, extra: Record<string, unknown> = {}) {
+  const redis = await startRedis();
+  const config = replicaConfig(upstreamUrl, { redis_url: redis.url, ...extra });
   const a = await startGateway(config);
   const b = await startGateway(config);
-  await until(
-    async () => (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
-    "both replicas connected",
-  );
+  await bothAnswering(a, b, "both replicas connected");
   return {
     redis,
     a,
@@ -207,11 +216,7 @@ Deno.test({
       await until(() => done >= atStop + 40, "load while Redis is down");
 
       await redis.start();
-      await until(
-        async () =>
-          (await health(c.a)).cache_store.answering && (await health(c.b)).cache_store.answering,
-        "reconnected",
-      );
+      await bothAnswering(c.a, c.b, "reconnected");
       const atStart = done;
       await until(() => done >= atStart + 40, "load after");
       stop = true;
@@ -236,16 +241,7 @@ Deno.test({
     const sim = await startSimulatedUpstream({ latencyMs: 0 });
     const redis = await startRedis();
     await redis.stop();
-    const config = {
-      llm_provider: "openai_compatible",
-      external_llm_url: sim.url,
-      external_llm_api_key: "sk-provider",
-      cache_mode: "exact",
-      cache_backend: "redis",
-      redis_url: redis.url,
-      redis_command_timeout_ms: 100,
-      embedding_backend: "none",
-    };
+    const config = replicaConfig(sim.url, { redis_url: redis.url, redis_command_timeout_ms: 100 });
     const a = await startGateway(config);
     const b = await startGateway(config);
     try {
@@ -256,11 +252,7 @@ Deno.test({
       assert.equal((await send(b, chat("before redis"))).layer, "l3");
 
       await redis.start();
-      await until(
-        async () =>
-          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
-        "both replicas connected once Redis is up",
-      );
+      await bothAnswering(a, b, "both replicas connected once Redis is up");
       assert.equal((await send(a, chat("after redis"))).layer, "l3");
       await until(async () => (await stats(a)).shared?.entries?.l1a === 1, "stored in Redis");
       assert.equal((await send(b, chat("after redis"))).layer, "l1a");
@@ -277,11 +269,7 @@ Deno.test({
       assert.equal(during[0].layer, "l1a");
       assert.equal(sim.calls, calls + 2);
       redis.resume();
-      await until(
-        async () =>
-          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
-        "answering again after the stall",
-      );
+      await bothAnswering(a, b, "answering again after the stall");
       const metrics = await (await fetch(`${b.url}/metrics`)).text();
       assert.match(metrics, /isartor_cache_store_errors_total\{[^}]*\} [1-9]/);
     } finally {
@@ -301,24 +289,15 @@ Deno.test({
   fn: async () => {
     const sim = await startSimulatedUpstream({ latencyMs: 0 });
     const rc = await startRedisCluster();
-    const config = {
-      llm_provider: "openai_compatible",
-      external_llm_url: sim.url,
-      external_llm_api_key: "sk-provider",
+    const config = replicaConfig(sim.url, {
       cache_mode: "both",
-      cache_backend: "redis",
       redis_cluster_nodes: rc.urls.join(","),
-      embedding_backend: "none",
       similarity_threshold: 0.8,
-    };
+    });
     const a = await startGateway(config);
     const b = await startGateway(config);
     try {
-      await until(
-        async () =>
-          (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
-        "both replicas connected to the cluster",
-      );
+      await bothAnswering(a, b, "both replicas connected to the cluster");
       assert.equal((await health(a)).cache_store.backend, "redis cluster");
       assert.equal((await send(b, chat("Tell me a fact about octopuses"))).layer, "l3");
       // Many entries, so the keys spread over the three masters' slots.
