@@ -4,16 +4,10 @@
 // stay). The real Copilot CLI (from npm) then runs in a shell that sourced that file and nothing
 // else (only the rig's HOME, PATH and refusing egress proxy) and is answered through the
 // gateway; afterwards `--disconnect` puts mcp-config.json back byte for byte.
-import assert from "node:assert/strict";
 import { ensureCli } from "../../support/agent_clis.ts";
-import {
-  agentClisSkipped,
-  assertRun,
-  describeRun,
-  startAgentRig,
-} from "../../support/agent_harness.ts";
-import { cliEnv as runnerEnv, isartor } from "../../support/cli_runner.ts";
-import { DEFAULT_ANSWER_TEXT } from "../../support/mock_upstream.ts";
+import { agentClisSkipped, startAgentRig } from "../../support/agent_harness.ts";
+import { cliEnv } from "../../support/cli_runner.ts";
+import { connectScenario } from "../../support/connect_scenario.ts";
 
 const skip = agentClisSkipped();
 if (skip) console.log(`copilot cli connect: skipped: ${skip}`);
@@ -21,6 +15,7 @@ if (skip) console.log(`copilot cli connect: skipped: ${skip}`);
 /** The user's own MCP servers before connect. */
 const USER_MCP = `{
   "mcpServers": {
+    // my own server
     "mine": { "type": "local", "command": "true", "args": [], "tools": ["*"] }
   }
 }
@@ -33,6 +28,9 @@ const USER_MCP = `{
  */
 const REFUSED_WITHOUT_LOGIN = ["api.github.com:443"];
 
+/** Where connect writes the variables, under HOME. */
+const ENV_FILE = ".isartor/connect/copilot.env";
+
 Deno.test({
   name:
     "connect copilot: the real Copilot CLI reaches the gateway from connect's env file alone; disconnect is byte-identical",
@@ -40,54 +38,30 @@ Deno.test({
   async fn() {
     const bin = await ensureCli("copilot");
     await using rig = await startAgentRig({ provider: "openai" });
-    const mcp = `${rig.home}/.copilot/mcp-config.json`;
-    await Deno.mkdir(`${rig.home}/.copilot`, { recursive: true });
-    await Deno.writeTextFile(mcp, USER_MCP);
-    const before = await Deno.readFile(mcp);
-    const cliEnv = { HOME: rig.home, XDG_CONFIG_HOME: `${rig.home}/.config` };
-
-    const connected = await isartor(
-      ["connect", "copilot", "--gateway-url", rig.url, "--model", "gpt-5.5"],
-      cliEnv,
-    );
-    assert.equal(connected.code, 0, connected.stderr);
-    console.log(connected.stdout.trim().split("\n").map((l) => `  connect: ${l}`).join("\n"));
-    const envFile = `${rig.home}/.isartor/connect/copilot.env`;
-    assert.match(connected.stdout, new RegExp(`\\. ${envFile.replaceAll(".", "\\.")}`));
-    const mcpNow = JSON.parse(await Deno.readTextFile(mcp));
-    assert.ok(mcpNow.mcpServers.mine && mcpNow.mcpServers.isartor);
-
-    // What the user does after connect: source the file, then run copilot. No other variable.
-    const run = await rig.run("sh", [
-      "-c",
-      `. "$1" && exec "$2" -p "Say hello." --silent --allow-all-tools --no-auto-update`,
-      "sh",
-      envFile,
-      bin,
-    ], {
-      // The isartor MCP server connect registered is started by Copilot through Deno; a user's
-      // Deno cache lives in their HOME, the rig's HOME is new: hand it the suite's cache (and
-      // Deno's update check off), which says nothing about the gateway.
-      env: {
-        DENO_DIR: (await runnerEnv({})).DENO_DIR,
-        DENO_NO_UPDATE_CHECK: "1",
+    // The isartor MCP server connect registered is started by Copilot through Deno; a user's
+    // Deno cache lives in their HOME, the rig's HOME is new: hand it the suite's cache (and
+    // Deno's update check off), which says nothing about the gateway.
+    const { DENO_DIR } = await cliEnv({});
+    await connectScenario(rig, {
+      tool: "copilot",
+      label: "copilot cli",
+      userFiles: [{ path: ".copilot/mcp-config.json", text: USER_MCP, comments: [/my own/] }],
+      created: [ENV_FILE],
+      connectArgs: ["--model", "gpt-5.5"],
+      route: "/v1/chat/completions",
+      refusedAllowed: REFUSED_WITHOUT_LOGIN,
+      // What the user does after connect: source the file, then run copilot.
+      ask: async (prompt) => {
+        const run = await rig.run("sh", [
+          "-c",
+          `. "$1" && exec "$2" -p "$3" --silent --allow-all-tools --no-auto-update`,
+          "sh",
+          `${rig.home}/${ENV_FILE}`,
+          bin,
+          prompt,
+        ], { env: { DENO_DIR, DENO_NO_UPDATE_CHECK: "1" } });
+        return { ...run, result: run.stdout };
       },
     });
-    console.log(describeRun("copilot cli after connect", run));
-    assertRun(run.code === 0 && run.stdout.includes(DEFAULT_ANSWER_TEXT), run, "answered");
-    assertRun(
-      run.wire.some((w) => w.path.startsWith("/v1/chat/completions")),
-      run,
-      "through the gateway",
-    );
-    assertRun(run.layers.l3 > 0 && run.upstream > 0, run, "the gateway asked the provider (L3)");
-    const other = run.refused.filter((h) => !REFUSED_WITHOUT_LOGIN.includes(h));
-    assertRun(other.length === 0, run, `no other host (refused ${run.refused.join(", ")})`);
-
-    const undo = await isartor(["connect", "copilot", "--disconnect"], cliEnv);
-    assert.equal(undo.code, 0, undo.stderr);
-    assert.match(undo.stdout, /restored/);
-    assert.deepEqual(await Deno.readFile(mcp), before, "mcp-config.json byte for byte");
-    await assert.rejects(Deno.stat(envFile), "the env file connect created is gone");
   },
 });

