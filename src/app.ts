@@ -37,6 +37,7 @@ import { CloudLayer } from "./layers/cloud.ts";
 import { FetchClient, Http1Client } from "./providers/http1_client.ts";
 import { ExactCacheLayer } from "./layers/exact_cache.ts";
 import { SemanticCacheLayer } from "./layers/semantic_cache.ts";
+import { ContextOptimiserLayer } from "./layers/context_optimiser.ts";
 import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
@@ -146,7 +147,19 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxBytes: config.cache_max_bytes,
     }, metrics);
   }
-  const layers: Layer[] = [...(exact ? [exact] : []), ...(semantic ? [semantic] : []), cloud];
+  // L2.5 rewrites only what reaches L3: after the caches, whose keys use the original request.
+  const optimiser = config.enable_context_optimizer
+    ? new ContextOptimiserLayer({
+      minify: config.context_optimizer_minify,
+      dedup: config.context_optimizer_dedup,
+    }, metrics)
+    : null;
+  const layers: Layer[] = [
+    ...(exact ? [exact] : []),
+    ...(semantic ? [semantic] : []),
+    ...(optimiser ? [optimiser] : []),
+    cloud,
+  ];
   const pipeline = new Pipeline(layers);
   const recorder = createRecorder(config, targets[0].name);
   const chatDeps = {
@@ -166,6 +179,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
       l1b: semantic ? semantic.describe() : "off",
       l2: "not built yet",
+      l2_5: optimiser ? "on" : "off",
       l3: "on",
     },
     embedder: semantic

@@ -137,6 +137,10 @@ export class Metrics {
     "isartor_cache_store_errors_total",
     "Cache store operations that failed and degraded to pass-through.",
   );
+  readonly tokensSaved = new Counter(
+    "isartor_tokens_saved_total",
+    "Prompt tokens (estimated) a layer removed from requests sent upstream, by layer.",
+  );
   readonly startedAt = Date.now();
 
   /** The Prometheus text exposition. */
@@ -153,6 +157,7 @@ export class Metrics {
       this.cacheLookups,
       this.semanticRejections,
       this.cacheStoreErrors,
+      this.tokensSaved,
       uptime,
     ].map((m) => m.render()).join("\n") + "\n";
   }

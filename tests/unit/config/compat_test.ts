@@ -91,12 +91,15 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
   assert.deepEqual(config.provider_prices.groq, { input_per_mtok: 0.59, output_per_mtok: 0.79 });
   assert.equal(config.model_aliases.fast, "llama-3.1-8b-instant");
   assert.equal(config.fallback_providers[0].provider, "openai");
+  // The context optimiser's keys are honoured, with their meaning.
+  assert.equal(config.enable_context_optimizer, true);
+  assert.equal(config.context_optimizer_dedup, true);
+  assert.equal(config.context_optimizer_minify, true);
   // Nothing dropped in silence: every key of a feature not built here is reported.
   const unused = loaded.unusedKeys.join("\n");
   for (
     const key of [
       "enable_slm_router",
-      "enable_context_optimizer",
       "enable_request_logs",
       "usage_window_hours",
       "provider_health_check_interval_secs",
@@ -134,6 +137,17 @@ Deno.test("compat: a feature that is not built yet refuses to start when turned 
   assert.match(msg, /enable_slm_router = true \(from environment ISARTOR__ENABLE_SLM_ROUTER\)/);
   assert.match(msg, /L2 router is not built yet; fix: remove enable_slm_router/);
   assert.match(refusal({}, { ISARTOR__ENABLE_REQUEST_LOGS: "true" }), /body logging/);
+});
+
+Deno.test("compat: the context optimiser's keys of the replaced gateway are read as ours", () => {
+  const { config, unusedKeys } = load({}, {
+    ISARTOR__ENABLE_CONTEXT_OPTIMIZER: "false",
+    ISARTOR__CONTEXT_OPTIMIZER_DEDUP: "false",
+  });
+  assert.equal(config.enable_context_optimizer, false);
+  assert.equal(config.context_optimizer_dedup, false);
+  assert.equal(config.context_optimizer_minify, true);
+  assert.deepEqual(unusedKeys.filter((k) => k.includes("context_optimizer")), []);
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {
