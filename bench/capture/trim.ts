@@ -16,6 +16,7 @@
 
 import { type AgentFixture, type FixtureTurn, rebuildSession } from "../data/agent_requests.ts";
 import { AGENT_CLIS } from "../../tests/support/agent_clis.ts";
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 
 type Obj = Record<string, unknown>;
 
@@ -57,7 +58,8 @@ for (const name of Deno.args) {
     }
     turns.push({
       path,
-      tools_bytes: tools === undefined ? 0 : JSON.stringify(tools).length,
+      tools_bytes: tools === undefined ? 0 : new TextEncoder().encode(JSON.stringify(tools)).length,
+      tools_tokens: tools === undefined ? 0 : countTokens(JSON.stringify(tools)),
       ...(prev && same(prev.rest, rest) ? {} : { rest }),
       keep,
       add: items.slice(keep),

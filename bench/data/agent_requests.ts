@@ -12,6 +12,8 @@ export interface FixtureTurn {
   path: string;
   /** Bytes of its `tools` (left out of the fixture; the optimiser never changes them). */
   tools_bytes: number;
+  /** o200k_base tokens of its `tools` as JSON. */
+  tools_tokens: number;
   /** Its fields other than the conversation and tools; absent when equal to the previous request's. */
   rest?: Record<string, unknown>;
   /** How many conversation items it shares with the previous request. */
@@ -38,6 +40,7 @@ export interface FixtureRequest {
   path: string;
   body: Record<string, unknown>;
   toolsBytes: number;
+  toolsTokens: number;
 }
 
 /**
@@ -59,6 +62,7 @@ export function rebuildSession(f: AgentFixture): FixtureRequest[] {
       path: t.path,
       body: structuredClone({ ...rest, [f.list]: items }),
       toolsBytes: t.tools_bytes,
+      toolsTokens: t.tools_tokens,
     });
   }
   return out;

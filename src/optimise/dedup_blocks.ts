@@ -33,7 +33,7 @@ export type SeenBlocks = Set<string>;
  */
 export function dropRepeatedBlocks(lines: Line[], seen: SeenBlocks): Line[] {
   const out: Line[] = [];
-  const found: string[] = [];
+  const found = new Set<string>();
   let kept = 0;
   let i = 0;
   while (i < lines.length) {
@@ -45,13 +45,14 @@ export function dropRepeatedBlocks(lines: Line[], seen: SeenBlocks): Line[] {
     let j = i;
     while (j < lines.length && !lines[j].code && !isBlank(lines[j].text)) j++;
     const block = lines.slice(i, j);
-    const key = block.map((l) => l.text.trimEnd()).join("\n");
-    if (key.length >= MIN_BLOCK_CHARS && (seen.has(key) || found.includes(key))) {
+    let key = block[0].text.trimEnd();
+    for (let k = 1; k < block.length; k++) key += "\n" + block[k].text.trimEnd();
+    if (key.length >= MIN_BLOCK_CHARS && (seen.has(key) || found.has(key))) {
       // Drop it, and one blank line after it, so the gap stays a single blank line.
       i = j < lines.length && !lines[j].code && isBlank(lines[j].text) ? j + 1 : j;
       continue;
     }
-    if (key.length >= MIN_BLOCK_CHARS) found.push(key);
+    if (key.length >= MIN_BLOCK_CHARS) found.add(key);
     kept++;
     out.push(...block);
     i = j;

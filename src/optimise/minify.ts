@@ -12,6 +12,13 @@ import { joinLines, splitLines } from "./lines.ts";
 import { removeRuleLines } from "./rule_lines.ts";
 import { tidyWhitespace } from "./whitespace.ts";
 
+/**
+ * Whether minify could change a text: a comment, trailing whitespace, a blank run or a line of
+ * repeated rule characters. Most system prompts have none: they skip the line work.
+ */
+const MAY_MINIFY =
+  /<!--|[ \t]\r?$|^[ \t]*\r?\n[ \t]*\r?$|^ {0,3}([-=_*~#+\u2500\u2501\u2550\u2014])(?:[ \t]*\1){2,}[ \t]*\r?$/m;
+
 /** Which rule sets run. */
 export interface OptimiseRules {
   /** Comments, decorative rule lines, trailing whitespace, blank runs. */
@@ -34,8 +41,10 @@ export function optimiseInstructions(
   rules: OptimiseRules,
   seen: SeenBlocks,
 ): string {
+  const minify = rules.minify && MAY_MINIFY.test(text);
+  if (!minify && !rules.dedup) return text;
   let lines = splitLines(text);
-  if (rules.minify) lines = tidyWhitespace(removeRuleLines(removeComments(lines)));
+  if (minify) lines = tidyWhitespace(removeRuleLines(removeComments(lines)));
   if (rules.dedup) lines = dropRepeatedBlocks(lines, seen);
   const out = joinLines(lines);
   return out === text ? text : out;

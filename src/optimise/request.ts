@@ -21,7 +21,7 @@ import type { WireProtocol } from "../protocol/events.ts";
 import { isInstructionEnvelope } from "./envelopes.ts";
 import { foldLineRuns } from "./line_runs.ts";
 import { optimiseInstructions, type OptimiseRules } from "./minify.ts";
-import { estimateTokens } from "./tokens.ts";
+import { tokensSaved } from "./tokens.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -51,7 +51,7 @@ class Pass {
     if (after !== before) {
       this.textsChanged++;
       this.charsSaved += before.length - after.length;
-      this.tokensSaved += estimateTokens(before) - estimateTokens(after);
+      this.tokensSaved += tokensSaved(before, after);
     }
     return after;
   }

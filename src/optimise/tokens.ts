@@ -35,3 +35,31 @@ export function estimateTokens(text: string): number {
   }
   return n;
 }
+
+/**
+ * Estimated tokens a rewrite saved: the estimate over the part that changed only (the common
+ * start and end, cut back to line starts so the pieces around the change stay whole, are
+ * the same on both sides and cost nothing to skip).
+ *
+ * @example
+ * ```ts
+ * tokensSaved("keep\nthis   \n\n\n\nkeep", "keep\nthis\n\nkeep"); // 1
+ * ```
+ */
+export function tokensSaved(before: string, after: string): number {
+  const n = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < n && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let end = 0;
+  while (
+    end < n - start &&
+    before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)
+  ) end++;
+  start = start === 0 ? 0 : before.lastIndexOf("\n", start - 1) + 1;
+  const tail = (s: string) => {
+    const i = s.indexOf("\n", s.length - end);
+    return i < 0 ? s.length : i;
+  };
+  return estimateTokens(before.slice(start, tail(before))) -
+    estimateTokens(after.slice(start, tail(after)));
+}
