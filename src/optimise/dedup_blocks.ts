@@ -35,6 +35,7 @@ export function dropRepeatedBlocks(lines: Line[], seen: SeenBlocks): Line[] {
   const out: Line[] = [];
   const found = new Set<string>();
   let kept = 0;
+  let dropped = false;
   let i = 0;
   while (i < lines.length) {
     if (lines[i].code || isBlank(lines[i].text)) {
@@ -49,6 +50,7 @@ export function dropRepeatedBlocks(lines: Line[], seen: SeenBlocks): Line[] {
     for (let k = 1; k < block.length; k++) key += "\n" + block[k].text.trimEnd();
     if (key.length >= MIN_BLOCK_CHARS && (seen.has(key) || found.has(key))) {
       // Drop it, and one blank line after it, so the gap stays a single blank line.
+      dropped = true;
       i = j < lines.length && !lines[j].code && isBlank(lines[j].text) ? j + 1 : j;
       continue;
     }
@@ -59,5 +61,5 @@ export function dropRepeatedBlocks(lines: Line[], seen: SeenBlocks): Line[] {
   }
   if (kept === 0) return lines;
   for (const key of found) seen.add(key);
-  return out;
+  return dropped ? out : lines;
 }

@@ -43,9 +43,12 @@ export function optimiseInstructions(
 ): string {
   const minify = rules.minify && MAY_MINIFY.test(text);
   if (!minify && !rules.dedup) return text;
-  let lines = splitLines(text);
+  const split = splitLines(text);
+  let lines = split;
   if (minify) lines = tidyWhitespace(removeRuleLines(removeComments(lines)));
   if (rules.dedup) lines = dropRepeatedBlocks(lines, seen);
+  // The rules return their input when they change nothing: no join, the same string.
+  if (lines === split) return text;
   const out = joinLines(lines);
   return out === text ? text : out;
 }

@@ -35,10 +35,14 @@ export function isRuleLine(text: string, previous: string | null): boolean {
  */
 export function removeRuleLines(lines: Line[]): Line[] {
   const out: Line[] = [];
+  let changed = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (!line.code && isRuleLine(line.text, i === 0 ? null : lines[i - 1].text)) continue;
+    if (!line.code && isRuleLine(line.text, i === 0 ? null : lines[i - 1].text)) {
+      changed = true;
+      continue;
+    }
     out.push(line);
   }
-  return out;
+  return changed ? out : lines;
 }

@@ -26,6 +26,7 @@ const eol = (text: string) => (text.endsWith("\r") ? "\r" : "");
 export function tidyWhitespace(lines: Line[]): Line[] {
   const out: Line[] = [];
   let blank = false;
+  let changed = false;
   for (const line of lines) {
     if (line.code) {
       out.push(line);
@@ -33,14 +34,19 @@ export function tidyWhitespace(lines: Line[]): Line[] {
       continue;
     }
     if (isBlank(line.text)) {
-      if (!blank) out.push(line.text === "" ? line : { text: eol(line.text), code: false });
+      if (!blank) {
+        const text = eol(line.text);
+        out.push(text === line.text ? line : { text, code: false });
+        changed ||= text !== line.text;
+      } else changed = true;
       blank = true;
       continue;
     }
     blank = false;
-    out.push(
-      TRAILING.test(line.text) ? { text: line.text.replace(TRAILING, "$1"), code: false } : line,
-    );
+    if (TRAILING.test(line.text)) {
+      out.push({ text: line.text.replace(TRAILING, "$1"), code: false });
+      changed = true;
+    } else out.push(line);
   }
-  return out;
+  return changed ? out : lines;
 }
