@@ -20,12 +20,17 @@ import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 
 type Obj = Record<string, unknown>;
 
-const SHAPES: Record<string, { cli: keyof typeof AGENT_CLIS; protocol: string }> = {
+const SHAPES: Record<
+  string,
+  { cli: keyof typeof AGENT_CLIS; protocol: string; keep?: (path: string) => boolean }
+> = {
   claude: { cli: "claude", protocol: "anthropic" },
   codex: { cli: "codex", protocol: "openai_responses" },
   opencode: { cli: "opencode", protocol: "anthropic" },
   opencode_chat: { cli: "opencode", protocol: "openai_chat" },
-  gemini: { cli: "gemini", protocol: "gemini" },
+  // The main model's requests; Gemini CLI's model-router calls (generateContent to a lite model,
+  // retried because the mock's text is not the JSON they expect) are left out.
+  gemini: { cli: "gemini", protocol: "gemini", keep: (p) => p.includes(":streamGenerateContent") },
 };
 
 /** The list field of a protocol's conversation. */
@@ -43,7 +48,8 @@ for (const name of Deno.args) {
   const lines = (await Deno.readTextFile(new URL(`./out/${name}.jsonl`, import.meta.url)))
     .split("\n").filter((l) => l.trim() !== "");
   const list = LIST[shape.protocol];
-  const full: { path: string; body: Obj }[] = lines.map((l) => JSON.parse(l));
+  const full: { path: string; body: Obj }[] = lines.map((l) => JSON.parse(l))
+    .filter((r: { path: string }) => shape.keep?.(r.path) ?? true);
   const turns: FixtureTurn[] = [];
   let prev: { rest: Obj; items: unknown[] } | null = null;
   for (const { path, body } of full) {

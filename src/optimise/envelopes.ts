@@ -8,6 +8,8 @@
  *   `Contents of <path> (…instructions…):` (CLAUDE.md, its imports, rules).
  * - Codex: a user message `# AGENTS.md instructions for <dir>` with the file in
  *   `<INSTRUCTIONS>`.
+ * - Gemini CLI: a user part `<session_context>` ("This is the Gemini CLI. We are
+ *   setting up the context for our chat.") holding GEMINI.md in `<loaded_context>`.
  *
  * @module
  */
@@ -15,6 +17,8 @@
 const CLAUDE_CODE =
   /^<system-reminder>\n[^\n]*\n\nContents of [^\n]+ \([^\n)]*instructions[^\n)]*\):\n/;
 const CODEX = /^# AGENTS\.md instructions for [^\n]+\n\n<INSTRUCTIONS>\n/;
+const GEMINI_CLI =
+  /^<session_context>\nThis is the Gemini CLI\. We are setting up the context for our chat\.\n/;
 
 /**
  * Whether a user-turn text is an instruction file in a known CLI envelope.
@@ -26,5 +30,5 @@ const CODEX = /^# AGENTS\.md instructions for [^\n]+\n\n<INSTRUCTIONS>\n/;
  * ```
  */
 export function isInstructionEnvelope(text: string): boolean {
-  return CLAUDE_CODE.test(text) || CODEX.test(text);
+  return CLAUDE_CODE.test(text) || CODEX.test(text) || GEMINI_CLI.test(text);
 }

@@ -339,12 +339,36 @@ function isEnvelopePath(body: Obj, path: string): boolean {
       const o = v as Obj;
       if (o.type === "tool_result" || o.functionResponse) return true;
       if (
-        typeof o.text === "string" && /^(<system-reminder>|# AGENTS\.md instructions)/.test(o.text)
+        typeof o.text === "string" &&
+        /^(<system-reminder>|# AGENTS\.md instructions|<session_context>)/.test(o.text)
       ) {
         return true;
       }
       v = o[k];
     }
   }
-  return typeof v === "string" && /^(<system-reminder>|# AGENTS\.md instructions)/.test(v);
+  return typeof v === "string" &&
+    /^(<system-reminder>|# AGENTS\.md instructions|<session_context>)/.test(v);
 }
+
+Deno.test("instruction envelopes: Claude Code, Codex and Gemini CLI blocks are recognised, nothing else", async () => {
+  const { isInstructionEnvelope } = await import("../../../src/optimise/envelopes.ts");
+  assert.ok(isInstructionEnvelope(ENVELOPE));
+  assert.ok(
+    isInstructionEnvelope(
+      "<system-reminder>\nCodebase and user instructions are shown below.\n\nContents of /p/CLAUDE.md (project instructions, checked into the codebase):\n\nx",
+    ),
+  );
+  assert.ok(
+    isInstructionEnvelope(
+      "<session_context>\nThis is the Gemini CLI. We are setting up the context for our chat.\nx",
+    ),
+  );
+  for (
+    const text of [
+      USER,
+      "<system-reminder>\nAs you answer the user's questions, you can use the following context:\n# gitStatus",
+      "please read # AGENTS.md instructions for /p",
+    ]
+  ) assert.ok(!isInstructionEnvelope(text), text);
+});
