@@ -65,6 +65,25 @@ const claudeEnv = (rig: AgentRig) => ({
   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
 });
 
+/** opencode's project instructions and config: one model for both roles, `provider` as given. */
+async function opencodeSetup(rig: AgentRig, model: string, provider: Record<string, unknown>) {
+  await Deno.writeTextFile(`${rig.work}/AGENTS.md`, INSTRUCTIONS);
+  const dir = `${rig.home}/.config/opencode`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    `${dir}/opencode.json`,
+    JSON.stringify({
+      $schema: "https://opencode.ai/config.json",
+      model,
+      small_model: model,
+      autoupdate: false,
+      share: "disabled",
+      permission: { bash: "allow", edit: "allow" },
+      provider,
+    }),
+  );
+}
+
 const CLIS: Record<string, Cli> = {
   claude: {
     provider: "anthropic",
@@ -102,23 +121,10 @@ const CLIS: Record<string, Cli> = {
   },
   opencode: {
     provider: "anthropic",
-    async setup(rig) {
-      await Deno.writeTextFile(`${rig.work}/AGENTS.md`, INSTRUCTIONS);
-      const dir = `${rig.home}/.config/opencode`;
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(
-        `${dir}/opencode.json`,
-        JSON.stringify({
-          $schema: "https://opencode.ai/config.json",
-          model: "anthropic/claude-sonnet-4-5",
-          small_model: "anthropic/claude-sonnet-4-5",
-          autoupdate: false,
-          share: "disabled",
-          permission: { bash: "allow", edit: "allow" },
-          provider: { anthropic: { options: { baseURL: `${rig.url}/v1`, apiKey: "sk-ant-x" } } },
-        }),
-      );
-    },
+    setup: (rig) =>
+      opencodeSetup(rig, "anthropic/claude-sonnet-4-5", {
+        anthropic: { options: { baseURL: `${rig.url}/v1`, apiKey: "sk-ant-x" } },
+      }),
     async run(rig, bin, prompt, turn) {
       const args = ["run", prompt];
       if (turn > 0) args.push("--continue");
@@ -160,30 +166,15 @@ const CLIS: Record<string, Cli> = {
   /** opencode through an OpenAI-compatible provider: the Chat Completions protocol. */
   opencode_chat: {
     provider: "openai_compatible",
-    async setup(rig) {
-      await Deno.writeTextFile(`${rig.work}/AGENTS.md`, INSTRUCTIONS);
-      const dir = `${rig.home}/.config/opencode`;
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(
-        `${dir}/opencode.json`,
-        JSON.stringify({
-          $schema: "https://opencode.ai/config.json",
-          model: "isartor/gpt-4.1",
-          small_model: "isartor/gpt-4.1",
-          autoupdate: false,
-          share: "disabled",
-          permission: { bash: "allow", edit: "allow" },
-          provider: {
-            isartor: {
-              npm: "@ai-sdk/openai-compatible",
-              name: "isartor",
-              options: { baseURL: `${rig.url}/v1`, apiKey: "sk-x" },
-              models: { "gpt-4.1": { name: "gpt-4.1" } },
-            },
-          },
-        }),
-      );
-    },
+    setup: (rig) =>
+      opencodeSetup(rig, "isartor/gpt-4.1", {
+        isartor: {
+          npm: "@ai-sdk/openai-compatible",
+          name: "isartor",
+          options: { baseURL: `${rig.url}/v1`, apiKey: "sk-x" },
+          models: { "gpt-4.1": { name: "gpt-4.1" } },
+        },
+      }),
     run: (rig, bin, prompt, turn) => CLIS.opencode.run(rig, bin, prompt, turn),
   },
 };
