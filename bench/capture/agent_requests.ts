@@ -187,7 +187,8 @@ for (const name of Deno.args.length ? Deno.args : Object.keys(CLIS)) {
   let turn = 0;
   await using rig = await startAgentRig({
     provider: cli.provider,
-    config: { cache_mode: "off" },
+    // The bodies as the CLI sent them: no cache, no optimiser.
+    config: { cache_mode: "off", enable_context_optimizer: false },
     script: (req) => turn === 0 ? loop.script(req) : null,
   });
   await Deno.writeTextFile(`${rig.work}/build.sh`, BUILD_SH);
