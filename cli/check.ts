@@ -81,6 +81,14 @@ export function layerReport(
       }, ${store}${modelStatus ? `; ${modelStatus}` : ""}`
       : `off (cache_mode = "${mode}")`,
     "L2 router": "not built yet",
+    "L2.5 context optimiser": config.enable_context_optimizer
+      ? `on: ${
+        [
+          config.context_optimizer_minify ? "minify" : "",
+          config.context_optimizer_dedup ? "dedup" : "",
+        ].filter(Boolean).join(" + ") || "no rules (both off)"
+      }`
+      : "off (enable_context_optimizer = false)",
     "L3 cloud": config.offline_mode
       ? `off (offline_mode: cloud calls refused; chain ${chain.join(" → ")})`
       : `on → ${chain.join(" → ")}`,
