@@ -25,6 +25,7 @@ import {
 } from "./connect/backup.ts";
 import { EditError } from "./connect/edit.ts";
 import { githubTokenFor } from "./connect/github_token.ts";
+import { DeviceFlowError } from "./github_device_flow.ts";
 import { mcpLaunch } from "./connect/mcp_entry.ts";
 import { runConnectStatus } from "./connect/status.ts";
 import type { ConnectContext, Platform } from "./connect/target.ts";
@@ -58,6 +59,7 @@ Options:
                          copilot, copilot-vscode, opencode, openclaw, generic)
   --fast-model M         the small/fast model (claude, claude-copilot, opencode)
   --github-token -       claude-copilot: the GitHub token (else GITHUB_TOKEN, else the device flow)
+  --device               claude-copilot: sign in on github.com with a code (the default in a terminal)
   --url-var, --key-var, --model-var NAME
                          generic: the variable names (default OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL)
   --json                 status: the report as JSON
@@ -72,7 +74,7 @@ Examples:
   isartor connect codex --model gpt-5-codex  Codex with a custom provider
   isartor connect claude --dry-run           show the diff first
   isartor connect cursor                     register the isartor MCP server in Cursor
-  isartor connect claude-copilot             Claude Code on your Copilot subscription
+  isartor connect claude-copilot             Claude Code on your Copilot subscription (signs in)
   isartor connect generic --url-var MY_TOOL_BASE_URL --key-var MY_TOOL_KEY
   isartor connect status                     which tools are connected, and a test request
   isartor connect codex --disconnect         undo`;
@@ -128,6 +130,7 @@ export async function runConnect(args: string[], io: CliIO): Promise<number> {
       model: { type: "string" },
       "fast-model": { type: "string" },
       "github-token": { type: "string" },
+      device: { type: "boolean" },
       "url-var": { type: "string" },
       "key-var": { type: "string" },
       "model-var": { type: "string" },
@@ -162,8 +165,10 @@ export async function runConnect(args: string[], io: CliIO): Promise<number> {
       throw new UsageError(`--${opt} ${JSON.stringify(v)} is not a variable name`);
     }
   }
-  if (values["github-token"] !== undefined && name !== "claude-copilot") {
-    throw new UsageError("--github-token is for `connect claude-copilot`");
+  for (const opt of ["github-token", "device"] as const) {
+    if (values[opt] !== undefined && name !== "claude-copilot") {
+      throw new UsageError(`--${opt} is for \`connect claude-copilot\``);
+    }
   }
   if (values["gateway-url"] !== undefined) {
     try {
@@ -226,17 +231,25 @@ export async function runConnect(args: string[], io: CliIO): Promise<number> {
 
   if (target.name === "claude-copilot") {
     const preview = values["dry-run"] || values["show-config"];
-    const token = await githubTokenFor({
-      flag: await secretArg(values["github-token"], "github token", io),
-      env: env.GITHUB_TOKEN,
-      interactive: !preview && io.isTty,
-      io,
-    });
+    let token;
+    try {
+      token = await githubTokenFor({
+        flag: await secretArg(values["github-token"], "github token", io),
+        env: env.GITHUB_TOKEN,
+        deviceFlow: !preview && (!!values.device || io.isTty),
+        githubUrl: config.copilot_github_url,
+        io,
+      });
+    } catch (e) {
+      if (!(e instanceof DeviceFlowError)) throw e;
+      io.err(style(io, `isartor connect claude-copilot: ${e.message}`, "red"));
+      return EXIT.failure;
+    }
     ctx.extra = { ...ctx.extra, githubToken: token ?? (preview ? "<github token>" : undefined) };
     if (!ctx.extra.githubToken) {
       throw new UsageError(
-        "claude-copilot needs a GitHub token: --github-token - (reads it hidden), GITHUB_TOKEN, " +
-          "or run it in a terminal for the device flow",
+        "claude-copilot needs a GitHub token: --device (sign in on github.com), " +
+          "--github-token - (reads it hidden), or GITHUB_TOKEN",
       );
     }
     secrets.push(ctx.extra.githubToken);

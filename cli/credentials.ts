@@ -10,6 +10,7 @@
 import { ConfigError } from "../src/config/load.ts";
 import type { ProviderKey } from "../src/config/schema.ts";
 import { PROVIDERS } from "../src/providers/table.ts";
+import { chmodQuiet, dirOf, writeAtomic } from "./fs_atomic.ts";
 
 /** The stored values: a subset of the configuration keys. */
 export type StoredCredentials = Record<string, unknown>;
@@ -17,11 +18,6 @@ export type StoredCredentials = Record<string, unknown>;
 /** The credentials file of a data directory. */
 export function credentialsPath(dataDir: string): string {
   return `${dataDir.replace(/[\\/]+$/, "")}/credentials`;
-}
-
-function dirOf(path: string): string {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }
 
 /**
@@ -80,14 +76,6 @@ export function permissionWarnings(path: string): string[] {
   return out;
 }
 
-function chmodQuiet(path: string, mode: number): void {
-  try {
-    Deno.chmodSync(path, mode);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotSupported)) throw e;
-  }
-}
-
 /**
  * Writes the credentials file atomically: the directory is created 0700, the
  * file is written 0600 beside it and renamed into place.
@@ -96,18 +84,7 @@ export function writeCredentialsSync(path: string, values: StoredCredentials): v
   const dir = dirOf(path);
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodQuiet(dir, 0o700);
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  try {
-    Deno.writeTextFileSync(tmp, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
-    chmodQuiet(tmp, 0o600);
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* never written */ }
-    throw e;
-  }
-  chmodQuiet(path, 0o600);
+  writeAtomic(path, `${JSON.stringify(values, null, 2)}\n`, 0o600);
 }
 
 /**

@@ -36,6 +36,9 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   key_cooldown_secs: "Seconds a key rests after a 429 or an auth failure",
   fallback_providers: "Providers tried in order when the primary fails",
   model_aliases: "Model names clients may use, mapped to real model names",
+  copilot_token_url:
+    "The copilot provider's token exchange; \"\" is GitHub's (set for GitHub Enterprise)",
+  copilot_github_url: 'GitHub for `set-key -p copilot --device`; "" is https://github.com',
   l3_timeout_secs: "Seconds to wait for a provider before giving up",
   l3_max_retries: "Retries of a failed provider call (429, 5xx, network), 0 to 10",
   l3_retry_base_ms: "First retry delay in ms (doubles each time, with jitter)",

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { authHeaders, endpointUrl, type Target } from "../src/providers/targets.ts";
+import { ProviderAuthError } from "../src/providers/copilot_token.ts";
+import { endpointUrl, type Target, upstreamAuth } from "../src/providers/targets.ts";
 import { PROVIDERS } from "../src/providers/table.ts";
 import { maskKey } from "./credentials.ts";
 
@@ -96,16 +97,18 @@ export async function probeTarget(
   };
   if (first === null && target.spec.auth !== "none") {
     result.status = "no key";
-    result.message = `no key stored; fix: isartor set-key -p ${target.name}`;
+    result.message = `no key stored; fix: isartor set-key -p ${target.name}${
+      target.spec.auth === "copilot" ? " --device" : ""
+    }`;
     return result;
   }
-  const headers: Record<string, string> = {
-    accept: "application/json",
-    ...authHeaders(target, first, null),
-  };
-  if (target.spec.auth === "x-api-key") headers["anthropic-version"] = ANTHROPIC_VERSION;
   const started = performance.now();
   try {
+    // Copilot: the GitHub token's exchange is part of the check.
+    const auth = await upstreamAuth(target, first, null);
+    result.endpoint = endpointUrl({ ...target, baseUrl: auth.baseUrl }, "models");
+    const headers: Record<string, string> = { accept: "application/json", ...auth.headers };
+    if (target.spec.auth === "x-api-key") headers["anthropic-version"] = ANTHROPIC_VERSION;
     const res = await fetchFn(result.endpoint, {
       headers,
       signal: AbortSignal.timeout(timeoutSecs * 1000),
@@ -119,15 +122,19 @@ export async function probeTarget(
     }
   } catch (e) {
     result.latencyMs = null;
-    result.status = "unreachable";
-    result.message = unreachableReason(e, timeoutSecs);
+    const refused = e instanceof ProviderAuthError && e.kind === "refused";
+    result.status = refused ? "http" : "unreachable";
+    result.message = e instanceof ProviderAuthError ? e.message : unreachableReason(e, timeoutSecs);
   }
   return result;
 }
 
 /** What to do about a failed probe. */
 export function probeFix(r: ProbeResult): string {
-  if (r.status === "no key") return `run \`isartor set-key -p ${r.provider}\``;
+  if (r.status === "no key") {
+    const how = PROVIDERS[r.provider]?.auth === "copilot" ? " --device" : "";
+    return `run \`isartor set-key -p ${r.provider}${how}\``;
+  }
   if (r.status === "unreachable" && PROVIDERS[r.provider]?.local) {
     return `start ${PROVIDERS[r.provider].label} on ${
       new URL(r.endpoint).host

@@ -23,6 +23,7 @@ import {
   writeCredentialsSync,
 } from "./credentials.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
+import { DeviceFlowError, signInToGithub } from "./github_device_flow.ts";
 import { InputCancelled, readSecret } from "./secret_input.ts";
 import { replaceArrayOfTables, setTopLevelKeys, type TomlScalar } from "./toml_edit.ts";
 
@@ -41,6 +42,7 @@ Options:
       --add          add the key to a key pool instead of replacing the key
       --label L      with --add: a name for the key (default: key-N)
       --priority N   with --add: a lower number is tried first (default: 1)
+      --device       -p copilot: sign in on github.com with a code (GitHub's device flow)
       --to-config    write into isartor.toml instead of the credentials file
       --json         print the stored entry (keys masked) as JSON
   -h, --help         show this help
@@ -51,6 +53,7 @@ Examples:
   isartor set-key -p anthropic -m claude-sonnet-4-5
   isartor set-key -p openai --add --label backup --priority 2
   isartor set-key -p ollama -m llama3.2             local: no key needed
+  isartor set-key -p copilot --device               your Copilot subscription (signs in to GitHub)
   isartor set-key -p openai_compatible --url http://localhost:8000/v1`;
 
 function validUrl(url: string): boolean {
@@ -65,6 +68,7 @@ function validUrl(url: string): boolean {
 interface Parsed {
   update: Omit<KeyUpdate, "key">;
   key?: string;
+  device: boolean;
   toConfig: boolean;
   json: boolean;
 }
@@ -81,6 +85,7 @@ function parse(args: string[]): Parsed | null {
       label: { type: "string" },
       priority: { type: "string" },
       "to-config": { type: "boolean" },
+      device: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -102,6 +107,12 @@ function parse(args: string[]): Parsed | null {
   if (!values.add && (values.label !== undefined || values.priority !== undefined)) {
     throw new UsageError("--label and --priority go with --add");
   }
+  if (values.device && PROVIDERS[provider].auth !== "copilot") {
+    throw new UsageError("--device signs in to GitHub: it is for -p copilot");
+  }
+  if (values.device && values.key !== undefined) {
+    throw new UsageError("--device and -k both give the key: use one");
+  }
   let priority = 1;
   if (values.priority !== undefined) {
     if (!/^\d+$/.test(values.priority)) {
@@ -117,6 +128,7 @@ function parse(args: string[]): Parsed | null {
       add: values.add ? { label: values.label ?? "", priority } : undefined,
     },
     key: values.key,
+    device: values.device ?? false,
     toConfig: values["to-config"] ?? false,
     json: values.json ?? false,
   };
@@ -204,7 +216,15 @@ export async function runSetKey(args: string[], io: CliIO): Promise<number> {
   }
 
   let key: string | null = parsed.key ?? null;
-  if (key !== null) {
+  if (parsed.device) {
+    try {
+      key = await signInToGithub(io.err, loaded.config.copilot_github_url);
+    } catch (e) {
+      if (!(e instanceof DeviceFlowError)) throw e;
+      io.err(style(io, `isartor set-key: ${e.message}`, "red"));
+      return EXIT.failure;
+    }
+  } else if (key !== null) {
     io.err(
       style(
         io,

@@ -152,7 +152,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     ? new ContextOptimiserLayer({
       minify: config.context_optimizer_minify,
       dedup: config.context_optimizer_dedup,
-    }, metrics)
+    })
     : null;
   const layers: Layer[] = [
     ...(exact ? [exact] : []),
@@ -160,8 +160,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     ...(optimiser ? [optimiser] : []),
     cloud,
   ];
-  const pipeline = new Pipeline(layers);
-  const recorder = createRecorder(config, targets[0].name);
+  const pipeline = new Pipeline(layers, metrics.observeLayer);
+  const recorder = createRecorder(config, targets[0].name, metrics);
   const chatDeps = {
     pipeline,
     metrics,
@@ -271,7 +271,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   app.get("/api/v1/stats", statsHandler(recorder.stats));
   app.get("/api/v1/timeline", (c) => {
     const minutes = Number(c.req.query("minutes") ?? 60);
-    return c.json(timelineReport(recorder.timeline, Number.isFinite(minutes) ? minutes : 60));
+    const caller = c.get("caller");
+    const n = Number.isFinite(minutes) ? minutes : 60;
+    return c.json(timelineReport(recorder.timeline, n, caller.admin ? undefined : caller.tenant));
   });
   app.get(
     "/api/v1/providers",
@@ -318,9 +320,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     err?: unknown,
     tenant = "",
   ): Response => {
-    const protocol = protocolOfPath(path);
+    const protocol = path === "/api/chat" ? "native" : protocolOfPath(path);
     const requestId = crypto.randomUUID();
-    metrics.requests.inc({ route: protocol, layer: "gateway", status: String(status) });
     if (!recorder.counted(err)) {
       recorder.failed({ protocol, headers }, {
         requestId,

@@ -17,6 +17,7 @@ import {
   removeSettings,
   snapshot,
 } from "./edit.ts";
+import { chmodQuiet, dirOf, writeAtomic } from "../fs_atomic.ts";
 
 /** What we know about one file we changed. */
 export interface FileRecord {
@@ -56,11 +57,6 @@ export interface PlannedChange {
   after: string;
 }
 
-function dirOf(path: string): string {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
-}
-
 function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }
@@ -83,32 +79,9 @@ function exists(path: string): boolean {
   }
 }
 
-function chmodQuiet(path: string, mode: number): void {
-  try {
-    Deno.chmodSync(path, mode);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotSupported)) throw e;
-  }
-}
-
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Writes a file atomically (beside it, then renamed), with a mode. */
-export function writeAtomic(path: string, text: string, mode: number | null): void {
-  const tmp = `${path}.isartor-tmp-${Deno.pid}`;
-  try {
-    Deno.writeTextFileSync(tmp, text, mode === null ? {} : { mode });
-    if (mode !== null) chmodQuiet(tmp, mode);
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* never written */ }
-    throw e;
-  }
 }
 
 /** The manifest path of a tool. */
@@ -195,7 +168,11 @@ export async function applyChanges(
     if (c.after === c.before) {
       report.unchanged.push(c.spec.path);
     } else {
-      Deno.mkdirSync(dirOf(c.spec.path), { recursive: true });
+      // A directory we create for a file holding a secret is the owner's alone.
+      Deno.mkdirSync(
+        dirOf(c.spec.path),
+        c.spec.secret ? { recursive: true, mode: 0o700 } : { recursive: true },
+      );
       const keep = record.mode ?? null;
       writeAtomic(c.spec.path, c.after, c.spec.secret ? 0o600 : keep);
       report.changed.push(c.spec.path);
@@ -252,10 +229,7 @@ export async function undoChanges(stateDir: string, tool: string): Promise<UndoS
     const plan = await planUndo(record);
     if (plan.action === "restored") {
       // The backup's bytes, not its text: byte-identical.
-      const tmp = `${record.path}.isartor-tmp-${Deno.pid}`;
-      Deno.copyFileSync(record.backup!, tmp);
-      if (record.mode !== null) chmodQuiet(tmp, record.mode);
-      Deno.renameSync(tmp, record.path);
+      writeAtomic(record.path, { copyOf: record.backup! }, record.mode);
     } else if (plan.action === "removed") {
       Deno.removeSync(record.path);
       for (const d of [...record.createdDirs].reverse()) {

@@ -18,7 +18,7 @@ export const claudeCopilot: ConnectTarget = {
   name: "claude-copilot",
   label: "Claude Code via GitHub Copilot",
   summary:
-    "Claude Code on a Copilot subscription (writes the files; the copilot provider is not built yet)",
+    "Claude Code on your Copilot subscription: signs in to GitHub, copilot as the L3 provider",
   options: ["model", "fast-model"],
   probe: "anthropic",
   files: (ctx) => {

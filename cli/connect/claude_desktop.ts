@@ -27,7 +27,7 @@ export const claudeDesktop: ConnectTarget = {
   label: "Claude Desktop",
   summary: "Claude Desktop: the isartor MCP server in claude_desktop_config.json (per OS)",
   options: [],
-  probe: "none",
+  probe: "mcp",
   files: (ctx) => [{
     path: claudeDesktopConfigPath(ctx),
     format: "jsonc",

@@ -25,7 +25,7 @@ export const codex: ConnectTarget = {
   label: "Codex CLI",
   summary: "Codex: [model_providers.isartor] (Responses API) in ~/.codex/config.toml (CODEX_HOME)",
   options: ["model"],
-  probe: "openai_chat",
+  probe: "openai_responses",
   files: (ctx) => {
     const provider: Record<string, string> = {
       name: "isartor",

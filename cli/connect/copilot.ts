@@ -12,19 +12,15 @@
 import {
   type ConnectContext,
   type ConnectTarget,
+  envFileSpec,
   join,
   mcpServerEntry,
-  secretOf,
+  sourceNote,
 } from "./target.ts";
 
 /** Copilot CLI's directory. */
 export function copilotHome(ctx: ConnectContext): string {
   return ctx.env.COPILOT_HOME || join(ctx.home, ".copilot");
-}
-
-/** The env file `connect copilot` writes. */
-export function copilotEnvPath(ctx: ConnectContext): string {
-  return join(ctx.dataDir, "connect", "copilot.env");
 }
 
 /** GitHub Copilot CLI. */
@@ -43,14 +39,7 @@ export const copilot: ConnectTarget = {
     ];
     if (ctx.gatewayKey) env.push({ path: ["COPILOT_PROVIDER_API_KEY"], value: ctx.gatewayKey });
     return [
-      {
-        path: copilotEnvPath(ctx),
-        format: "dotenv",
-        exportLines: true,
-        label: "Copilot CLI provider variables",
-        settings: env,
-        secret: secretOf(ctx),
-      },
+      envFileSpec(ctx, "copilot", "Copilot CLI provider variables", env),
       {
         path: join(copilotHome(ctx), "mcp-config.json"),
         format: "jsonc",
@@ -63,8 +52,7 @@ export const copilot: ConnectTarget = {
     ];
   },
   notes: (ctx) => [
-    `Copilot CLI reads its provider from the environment only: run \`. ${
-      copilotEnvPath(ctx)
-    }\` in the shell (or your shell profile) before \`copilot\``,
+    "Copilot CLI reads its provider from the environment only: " +
+    sourceNote(ctx, "copilot", "in the shell (or your shell profile) before `copilot`"),
   ],
 };

@@ -20,7 +20,7 @@ export const cursor: ConnectTarget = {
   label: "Cursor",
   summary: "Cursor: the isartor MCP server in ~/.cursor/mcp.json",
   options: [],
-  probe: "none",
+  probe: "mcp",
   files: (ctx) => [{
     path: cursorMcpPath(ctx),
     format: "jsonc",

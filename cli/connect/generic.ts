@@ -7,12 +7,7 @@
  * @module
  */
 
-import { type ConnectContext, type ConnectTarget, join, secretOf, tokenFor } from "./target.ts";
-
-/** The env file `connect generic` writes. */
-export function genericEnvPath(ctx: ConnectContext): string {
-  return join(ctx.dataDir, "connect", "generic.env");
-}
+import { type ConnectTarget, envFileSpec, sourceNote, tokenFor } from "./target.ts";
 
 /** Any OpenAI-compatible tool. */
 export const generic: ConnectTarget = {
@@ -32,14 +27,7 @@ export const generic: ConnectTarget = {
     if (ctx.model) {
       settings.push({ path: [ctx.extra.modelVar || "OPENAI_MODEL"], value: ctx.model });
     }
-    return [{
-      path: genericEnvPath(ctx),
-      format: "dotenv",
-      exportLines: true,
-      label: "OpenAI-compatible variables",
-      settings,
-      secret: secretOf(ctx),
-    }];
+    return [envFileSpec(ctx, "generic", "OpenAI-compatible variables", settings)];
   },
-  notes: (ctx) => [`run \`. ${genericEnvPath(ctx)}\` before starting the tool`],
+  notes: (ctx) => [sourceNote(ctx, "generic", "before starting the tool")],
 };

@@ -1,7 +1,8 @@
 /**
  * `isartor connect status`: each tool, connected or not, the files we wrote
- * (and whether they still hold our entries), and a live test request through
- * the gateway showing the layer that answered. Keys are never printed.
+ * (and whether they still hold our entries), and for each connected tool a
+ * live test request through the gateway in that tool's own protocol
+ * (./probe.ts), showing the layer that answered. Keys are never printed.
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import { type CliIO, EXIT, style } from "../io.ts";
 import { readManifest } from "./backup.ts";
 import { type FileSpec, holdsSettings } from "./edit.ts";
+import { type ProbeStatus, probeTool } from "./probe.ts";
 import type { ConnectContext } from "./target.ts";
 import { TARGETS } from "./targets.ts";
 
@@ -25,15 +27,8 @@ export interface ToolStatus {
   label: string;
   connected: boolean;
   files: FileStatus[];
-}
-
-/** The live test's outcome. */
-export interface ProbeStatus {
-  ok: boolean;
-  status: number | null;
-  layer: string | null;
-  provider: string | null;
-  error?: string;
+  /** The live test in the tool's protocol; null when not run (not connected, or --no-test). */
+  test: ProbeStatus | null;
 }
 
 function fileState(f: FileSpec): FileStatus["state"] {
@@ -70,35 +65,9 @@ export function toolStatuses(stateDir: string): ToolStatus[] {
       label: t.label,
       connected: !!m && files.every((f) => f.state === "ours"),
       files,
+      test: null,
     };
   });
-}
-
-/** Sends one small chat request through the gateway. */
-export async function probeGateway(ctx: ConnectContext): Promise<ProbeStatus> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (ctx.gatewayKey) headers.authorization = `Bearer ${ctx.gatewayKey}`;
-  try {
-    const res = await fetch(`${ctx.gatewayUrl}/v1/chat/completions`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        model: ctx.defaultModel,
-        messages: [{ role: "user", content: "isartor connect status: reply with ok" }],
-        max_tokens: 8,
-      }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    await res.body?.cancel();
-    return {
-      ok: res.ok,
-      status: res.status,
-      layer: res.headers.get("x-isartor-layer"),
-      provider: res.headers.get("x-isartor-provider"),
-    };
-  } catch (e) {
-    return { ok: false, status: null, layer: null, provider: null, error: (e as Error).message };
-  }
 }
 
 /** Runs `isartor connect status`. */
@@ -109,9 +78,14 @@ export async function runConnectStatus(
   opts: { json: boolean; test: boolean },
 ): Promise<number> {
   const tools = toolStatuses(stateDir);
-  const test = opts.test ? await probeGateway(ctx) : null;
+  if (opts.test) {
+    // One at a time: the answers of one protocol may come from the cache the first filled.
+    for (const t of tools) {
+      if (t.files.length) t.test = await probeTool(TARGETS[t.tool].probe, ctx);
+    }
+  }
   if (opts.json) {
-    io.out(JSON.stringify({ gateway_url: ctx.gatewayUrl, tools, test }, null, 2));
+    io.out(JSON.stringify({ gateway_url: ctx.gatewayUrl, tools }, null, 2));
     return EXIT.ok;
   }
   io.out(`gateway: ${ctx.gatewayUrl}`);
@@ -123,15 +97,19 @@ export async function runConnectStatus(
       : style(io, "not connected", "dim");
     io.out(`  ${t.tool.padEnd(15)} ${mark}`);
     for (const f of t.files) io.out(`      ${f.state.padEnd(8)} ${f.path}`);
+    if (t.test) io.out(`      test     ${testLine(t.test)}`);
   }
-  if (test) {
-    io.out(
-      test.status === null
-        ? `test request: the gateway did not answer (${test.error})`
-        : `test request: ${test.status}, answered by ${test.layer ?? "?"}${
-          test.provider ? ` (${test.provider})` : ""
-        }`,
-    );
+  if (opts.test && !tools.some((t) => t.test)) {
+    io.out("no tool is connected: nothing to test (isartor connect <tool>)");
   }
   return EXIT.ok;
+}
+
+/** One line for a live test. */
+function testLine(t: ProbeStatus): string {
+  if (t.status === null) return `${t.protocol} ${t.path}: the gateway did not answer (${t.error})`;
+  const by = t.layer ? `answered by ${t.layer}${t.provider ? ` (${t.provider})` : ""}` : "";
+  return `${t.protocol} ${t.path}: ${t.status}${by ? `, ${by}` : ""}${
+    t.ok ? "" : ` — ${t.error ?? "failed"}`
+  }`;
 }

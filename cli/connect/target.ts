@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileSpec } from "./edit.ts";
+import type { FileSpec, Setting } from "./edit.ts";
 
 /** The operating systems whose config locations differ. */
 export type Platform = "linux" | "darwin" | "windows";
@@ -50,8 +50,8 @@ export interface ConnectTarget {
   files(ctx: ConnectContext): FileSpec[];
   /** What the user still has to do (restart the app, source a file...). */
   notes(ctx: ConnectContext): string[];
-  /** The protocol its live test in `connect status` speaks. */
-  probe: "openai_chat" | "anthropic" | "gemini" | "none";
+  /** The protocol its live test in `connect status` speaks (`mcp`: it only hosts the MCP server). */
+  probe: "openai_chat" | "openai_responses" | "anthropic" | "gemini" | "mcp";
 }
 
 /** The key a tool sends when the gateway has none (any non-empty value; never a secret). */
@@ -99,4 +99,34 @@ export function appConfigDir(ctx: ConnectContext): string {
 /** The MCP server entry most hosts read (`mcpServers.<name>` with command and args). */
 export function mcpServerEntry(ctx: ConnectContext): { command: string; args: string[] } {
   return { command: ctx.mcp.command, args: [...ctx.mcp.args] };
+}
+
+/** The env file of a tool that reads its settings from the environment only. */
+export function envFilePath(ctx: ConnectContext, tool: string): string {
+  return join(ctx.dataDir, "connect", `${tool}.env`);
+}
+
+/**
+ * That env file's spec: `export NAME=value` lines in `<data_dir>/connect/<tool>.env`,
+ * 0600 when it holds the gateway key; the user sources it (see {@linkcode sourceNote}).
+ */
+export function envFileSpec(
+  ctx: ConnectContext,
+  tool: string,
+  label: string,
+  settings: Setting[],
+): FileSpec {
+  return {
+    path: envFilePath(ctx, tool),
+    format: "dotenv",
+    exportLines: true,
+    label,
+    settings,
+    secret: secretOf(ctx),
+  };
+}
+
+/** The note that tells the user to source a tool's env file. */
+export function sourceNote(ctx: ConnectContext, tool: string, before: string): string {
+  return `run \`. ${envFilePath(ctx, tool)}\` ${before}`;
 }

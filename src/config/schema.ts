@@ -73,6 +73,10 @@ export const ConfigSchema = z.object({
   key_cooldown_secs: z.number().min(0).default(60),
   fallback_providers: z.array(FallbackProviderSchema).default([]),
   model_aliases: z.record(z.string(), z.string()).default({}),
+  /** The `copilot` provider's token exchange endpoint; "" is GitHub's (tests and GitHub Enterprise set it). */
+  copilot_token_url: z.string().default(""),
+  /** GitHub's web origin for the device flow (`isartor set-key -p copilot --device`); "" is github.com. */
+  copilot_github_url: z.string().default(""),
 
   l3_timeout_secs: z.number().positive().default(120),
   l3_max_retries: z.number().int().min(0).max(10).default(2),
@@ -177,6 +181,9 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   fallback_providers:
     'write it as an array of tables, e.g. [[fallback_providers]] provider = "groq" model = "llama-3.3-70b-versatile"',
   offline_mode: "set it to true or false",
+  copilot_token_url:
+    'set it to an http(s) URL, e.g. "https://api.github.com/copilot_internal/v2/token"',
+  copilot_github_url: 'set it to an http(s) URL, e.g. "https://github.com"',
   l3_http_client: 'set it to "auto", "pooled" or "fetch"',
   cache_mode: 'use "exact", "semantic", "both" or "off"',
   cache_backend: 'use "kv" (on disk in data_dir) or "memory"',

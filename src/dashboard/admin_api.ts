@@ -99,7 +99,15 @@ export function providersReport(targets: Target[], attempts: Counter, fallbacks:
   };
 }
 
-/** `GET /api/v1/timeline?minutes=N`: requests per layer, errors and savings per minute. */
-export function timelineReport(timeline: Timeline | null, minutes: number) {
-  return { minutes, buckets: timeline ? timeline.window(minutes) : [] };
+/**
+ * `GET /api/v1/timeline?minutes=N`: requests per layer, errors and savings per
+ * minute; the whole gateway's, or with a tenant (a non-admin caller, as for
+ * the stats) only that tenant's.
+ */
+export function timelineReport(timeline: Timeline | null, minutes: number, tenant?: string) {
+  return {
+    minutes,
+    scope: tenant === undefined ? "gateway" : "tenant",
+    buckets: timeline ? timeline.window(minutes, tenant) : [],
+  };
 }

@@ -26,7 +26,7 @@ export interface ChatDeps {
   maxBodyBytes: number;
   /** Most milliseconds a client may take to send its body. */
   readTimeoutMs?: number;
-  /** Counts each request into the stats and the request log. */
+  /** Counts each request into the stats, the metrics and the request log. */
   recorder?: Recorder;
   /** The exact cache, for answering a repeat of known bytes before parsing them. */
   exact?: ExactCacheLayer | null;
@@ -97,6 +97,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     if (trace) ctx.trace = trace;
     const raw = await readBodyLimited(request, deps.maxBodyBytes, deps.readTimeoutMs);
     // A repeat of bytes the exact cache has seen and answered: no parse at all.
+    const lookupAt = performance.now();
     const early = await deps.exact?.hitForRawBytes(
       protocol,
       raw,
@@ -107,6 +108,7 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
     let req: ChatRequest;
     let answer;
     if (early) {
+      deps.metrics.observeLayer("l1a", "answered", (performance.now() - lookupAt) / 1000);
       const { facts } = early;
       const body = facts.streamOptions === undefined ? {} : { stream_options: facts.streamOptions };
       req = {
@@ -156,11 +158,6 @@ export function chatEndpoint(protocol: WireProtocol, deps: ChatDeps): ChatEndpoi
       "x-isartor-deflected": answer.layer === "l3" ? "false" : "true",
     };
     if (answer.provider) headers["x-isartor-provider"] = answer.provider;
-    const labels = { route: protocol, layer: answer.layer, status: String(answer.status) };
-    deps.metrics.requests.inc(labels);
-    deps.metrics.latency.observe((performance.now() - ctx.startedAt) / 1000, {
-      layer: answer.layer,
-    });
     return encodeAnswer(answer, { protocol, stream, body }, headers, (ok, err) => {
       if (ok) return;
       if (request.signal.aborted) deps.metrics.clientAborts.inc({ route: protocol });

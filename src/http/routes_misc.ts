@@ -10,7 +10,7 @@ import { CODECS } from "../protocol/codecs.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { ChatRequest } from "../pipeline/types.ts";
 import type { Target } from "../providers/targets.ts";
-import { authHeaders, endpointUrl } from "../providers/targets.ts";
+import { authHeaders, endpointUrl, upstreamAuth } from "../providers/targets.ts";
 import { relayHeaders } from "../layers/cloud.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError, upstreamErrorMessage } from "./errors.ts";
@@ -33,7 +33,7 @@ export interface MiscDeps {
   upstreamTimeoutMs?: number;
   version: string;
   health: () => Record<string, unknown>;
-  /** Counts `/api/chat` requests into the stats, as the chat routes do. */
+  /** Counts `/api/chat` requests (route `native`) into the stats, metrics and request log. */
   recorder?: Recorder;
 }
 
@@ -60,8 +60,9 @@ export function modelsHandler(deps: MiscDeps) {
     if (primary.spec.protocol === "openai_chat" && !anthropicClient) {
       try {
         const key = primary.keys.peek()?.key ?? null;
-        const res = await fetch(endpointUrl(primary, "models"), {
-          headers: authHeaders(primary, key, ctx.clientCredential),
+        const auth = await upstreamAuth(primary, key, ctx.clientCredential);
+        const res = await fetch(endpointUrl({ ...primary, baseUrl: auth.baseUrl }, "models"), {
+          headers: auth.headers,
           signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(MODELS_TIMEOUT_MS)]),
         });
         if (res.ok) upstreamBody = await res.json();
@@ -211,10 +212,12 @@ export function nativeChatHandler(deps: MiscDeps) {
     try {
       answer = await deps.pipeline.run(req, ctx);
     } catch (e) {
-      deps.recorder?.failed(req, ctx, e instanceof GatewayError ? e.status : 500);
+      // Counted here, as `native`; passing the error keeps the edge from counting it again.
+      const status = e instanceof GatewayError ? e.status : 500;
+      deps.recorder?.failed({ ...req, protocol: "native" }, ctx, status, e);
       throw e;
     }
-    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer);
+    if (deps.recorder) answer = deps.recorder.answered(req, ctx, answer, "native");
     const headers = {
       "x-isartor-layer": answer.layer,
       "x-isartor-request-id": ctx.requestId,
@@ -233,7 +236,10 @@ export function nativeChatHandler(deps: MiscDeps) {
     const json = await whole.json().catch(() => null);
     if (answer.status >= 400 || json === null) {
       const status = answer.status >= 400 ? answer.status : 502;
-      throw new GatewayError(status, "upstream_error", upstreamErrorMessage(json, status));
+      const error = new GatewayError(status, "upstream_error", upstreamErrorMessage(json, status));
+      // Already recorded above (with the upstream's status): not a second time as refused.
+      deps.recorder?.markCounted(error);
+      throw error;
     }
     const events = CODECS.openai_chat.decodeJson(json);
     const text = events.map((e) => e.type === "text" ? e.text : "").join("");

@@ -28,7 +28,8 @@ import {
   retryAfterTooLong,
   sleep,
 } from "../providers/retry.ts";
-import { authHeaders, type Target, upstreamProtocol, upstreamUrl } from "../providers/targets.ts";
+import { ProviderAuthError } from "../providers/copilot_token.ts";
+import { type Target, upstreamAuth, upstreamProtocol, upstreamUrl } from "../providers/targets.ts";
 import { prepareUpstreamBody, resolveModel } from "./cloud_body.ts";
 import {
   Http1Client,
@@ -192,24 +193,47 @@ export class CloudLayer implements Layer {
     const model = resolveModel(req, target, proto, this.options.modelAliases);
     // The client's query means something only to a provider of its own protocol.
     const query = proto === req.protocol ? req.query ?? "" : "";
-    const url = upstreamUrl(target, proto, model, req.stream, query);
     const baseHeaders = this.#forwardHeaders(req, proto);
     const keys = target.keys.order();
     let keyIndex = 0;
     let last: Failure | null = null;
+    // An exchanged token (Copilot) that got a 401 is exchanged again once, at once.
+    let reexchanged = false;
 
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
       const key = keys.length > 0 ? keys[keyIndex % keys.length] : null;
-      const headers = {
-        ...baseHeaders,
+      let auth;
+      try {
         // A client's own credential belongs to the provider it was meant for (the
         // primary): never hand it to a fallback run by another company.
-        ...authHeaders(
+        auth = await upstreamAuth(
           target,
           key?.key ?? null,
           target.position === 0 ? ctx.clientCredential : null,
-        ),
-      };
+        );
+      } catch (e) {
+        if (!(e instanceof ProviderAuthError)) throw e;
+        this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: "auth" });
+        if (key && e.kind === "refused") target.keys.coolDown(key.key);
+        if (key && keyIndex + 1 < keys.length) {
+          keyIndex++;
+          attempt--;
+          continue;
+        }
+        return {
+          answer: null,
+          error: new GatewayError(502, "provider_auth_failed", `${target.name}: ${e.message}`),
+          fallback: true,
+        };
+      }
+      const url = upstreamUrl(
+        { ...target, baseUrl: auth.baseUrl },
+        proto,
+        model,
+        req.stream,
+        query,
+      );
+      const headers = { ...baseHeaders, ...auth.headers };
       const span = ctx.trace?.attempt(target.name, target.model, target.position, attempt);
       // Traced: the provider sees our attempt span as its parent.
       if (span) headers.traceparent = span.traceparent;
@@ -237,6 +261,13 @@ export class CloudLayer implements Layer {
           return answer;
         }
         this.metrics.upstreamAttempts.inc({ provider: target.name, outcome: String(status) });
+        if (status === 401 && auth.token && key && target.tokens && !reexchanged) {
+          // The short-lived token was revoked or expired early: exchange again.
+          target.tokens.invalidate(key.key, auth.token);
+          reexchanged = true;
+          attempt--;
+          continue;
+        }
         const retryAfter = parseRetryAfter(outcome.headers.get("retry-after"));
         const authFailed = status === 401 || status === 403;
         if (key && (authFailed || status === 429)) {

@@ -9,7 +9,9 @@
  * came before it, so turn N+1's rewritten prefix equals turn N's and the
  * provider's prompt cache (Anthropic `cache_control`, OpenAI prefix caching)
  * keeps hitting. A client turns it off per request with
- * `x-isartor-optimize: off`.
+ * `x-isartor-optimize: off`. What it saved travels on the answer
+ * (`X-Isartor-Context-Optimized`); the recorder counts it into the stats and
+ * `isartor_tokens_saved_total{layer="l2_5"}` when the request finishes.
  *
  * @module
  */
@@ -17,7 +19,6 @@
 import type { Answer, ChatRequest, Layer, Next, RequestContext } from "../pipeline/types.ts";
 import type { OptimiseRules } from "../optimise/minify.ts";
 import { optimiseRequest } from "../optimise/request.ts";
-import type { Metrics } from "../telemetry/metrics.ts";
 
 /** The request header that turns the optimiser off for one request. */
 export const OPTIMIZE_HEADER = "x-isartor-optimize";
@@ -31,7 +32,7 @@ export class ContextOptimiserLayer implements Layer {
   readonly name = "l2_5" as const;
   readonly spanName = "context_optimise";
 
-  constructor(readonly rules: OptimiseRules, readonly metrics: Metrics) {}
+  constructor(readonly rules: OptimiseRules) {}
 
   handle(req: ChatRequest, _ctx: RequestContext, next: Next): Promise<Answer> {
     if (req.headers.get(OPTIMIZE_HEADER)?.trim().toLowerCase() === "off") return next();
@@ -43,12 +44,9 @@ export class ContextOptimiserLayer implements Layer {
       raw: encoder.encode(JSON.stringify(result.body)),
     };
     const saved = Math.max(0, result.tokensSaved);
-    return next(rewritten).then((answer) => {
-      this.metrics.tokensSaved.inc({ layer: "l2_5" }, saved);
-      return {
-        ...answer,
-        layerHeaders: { ...answer.layerHeaders, [OPTIMIZED_HEADER]: String(saved) },
-      };
-    });
+    return next(rewritten).then((answer) => ({
+      ...answer,
+      layerHeaders: { ...answer.layerHeaders, [OPTIMIZED_HEADER]: String(saved) },
+    }));
   }
 }

@@ -6,11 +6,15 @@
  */
 
 import { GatewayError } from "../http/errors.ts";
-import type { Answer, ChatRequest, Layer, RequestContext } from "./types.ts";
+import type { Answer, ChatRequest, Layer, LayerTimer, RequestContext } from "./types.ts";
 
 /** Runs a request through the layers. */
 export class Pipeline {
-  constructor(readonly layers: readonly Layer[]) {}
+  /**
+   * @param timer told each layer's own time: from its start until it passed
+   * (called `next()`) or its answer was ready, the span's extent too.
+   */
+  constructor(readonly layers: readonly Layer[], readonly timer?: LayerTimer) {}
 
   /** The answer of the first layer that answers. */
   run(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
@@ -23,6 +27,8 @@ export class Pipeline {
       }
       let called = false;
       const span = layer.spanName ? ctx.trace?.layer(layer.spanName) : undefined;
+      const timer = this.timer;
+      const started = timer ? performance.now() : 0;
       // A layer may hand the rest of the cascade a rewritten request (L2.5 does).
       const next = (rewritten?: ChatRequest) => {
         // A second call would be a second upstream request (Hono's compose refuses it too).
@@ -31,15 +37,22 @@ export class Pipeline {
         }
         called = true;
         span?.passed();
+        timer?.(layer.name, "passed", (performance.now() - started) / 1000);
         return step(i + 1, rewritten ?? req);
       };
       const answer = layer.handle(req, ctx, next);
-      if (!span) return answer;
+      if (!span && !timer) return answer;
       return answer.then((a) => {
-        if (!called) span.answered(a.status);
+        if (!called) {
+          span?.answered(a.status);
+          timer?.(layer.name, "answered", (performance.now() - started) / 1000);
+        }
         return a;
       }, (e) => {
-        if (!called) span.failed(e);
+        if (!called) {
+          span?.failed(e);
+          timer?.(layer.name, "error", (performance.now() - started) / 1000);
+        }
         throw e;
       });
     };

@@ -59,6 +59,12 @@ export interface RequestTracer {
   attempt(provider: string, model: string, position: number, attempt: number): AttemptSpan;
 }
 
+/** How a layer's turn ended: it answered, passed to the next layer, or threw. */
+export type LayerOutcome = "answered" | "passed" | "error";
+
+/** Told how long each layer's own turn took (src/telemetry/metrics.ts keeps the histogram). */
+export type LayerTimer = (layer: LayerName, outcome: LayerOutcome, seconds: number) => void;
+
 /** Per-request facts every layer may use. */
 export interface RequestContext {
   /** Our own id for this request (also in `X-Isartor-Request-Id`). */

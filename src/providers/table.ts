@@ -20,7 +20,12 @@ export type AuthStyle =
   /** `x-goog-api-key: <key>` (the Gemini API) */
   | "x-goog-api-key"
   /** no key at all (local servers) */
-  | "none";
+  | "none"
+  /**
+   * The key is a GitHub OAuth token, exchanged for a short-lived Copilot API
+   * token (`tokenUrl`), sent as `Authorization: Bearer` (src/providers/copilot_token.ts).
+   */
+  | "copilot";
 
 /** One row of the table. */
 export interface ProviderSpec {
@@ -45,7 +50,29 @@ export interface ProviderSpec {
   clientModels: boolean;
   /** Whether it runs on the user's machine (no key needed, no cloud egress). */
   local?: boolean;
+  /** Auth `copilot`: where the long-lived key is exchanged for a short-lived token. */
+  tokenUrl?: string;
+  /** Headers the provider expects on every call (Copilot's editor identification). */
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * More hosts it may send to besides its base URL's (Copilot's per-plan API
+   * hosts, which the token names); they join the network allow-list.
+   */
+  hosts?: readonly string[];
 }
+
+/**
+ * What GitHub Copilot's API expects a client to say about itself (the values
+ * Copilot Chat in VS Code sends; copilot-api, litellm and opencode send the same).
+ */
+export const COPILOT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "editor-version": "vscode/1.99.3",
+  "editor-plugin-version": "copilot-chat/0.26.7",
+  "copilot-integration-id": "vscode-chat",
+  "user-agent": "GitHubCopilotChat/0.26.7",
+  "openai-intent": "conversation-panel",
+  "x-github-api-version": "2025-04-01",
+});
 
 /** All known providers, keyed by name. */
 export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
@@ -272,6 +299,24 @@ export const PROVIDERS: Readonly<Record<string, ProviderSpec>> = Object.freeze(
         responses: false,
         defaultModel: "llama3.1:70b",
         clientModels: false,
+      },
+      {
+        // A GitHub Copilot subscription: the stored key is the GitHub token.
+        name: "copilot",
+        label: "GitHub Copilot (subscription)",
+        baseUrl: "https://api.githubcopilot.com",
+        auth: "copilot",
+        protocol: "openai_chat",
+        responses: false,
+        defaultModel: "claude-sonnet-4.5",
+        clientModels: false,
+        tokenUrl: "https://api.github.com/copilot_internal/v2/token",
+        headers: COPILOT_HEADERS,
+        hosts: [
+          "api.individual.githubcopilot.com",
+          "api.business.githubcopilot.com",
+          "api.enterprise.githubcopilot.com",
+        ],
       },
       {
         name: "ollama",

@@ -6,6 +6,7 @@
 
 import type { Config } from "../config/schema.ts";
 import type { WireProtocol } from "../protocol/events.ts";
+import { CopilotTokens, ProviderAuthError } from "./copilot_token.ts";
 import { KeyPool, type PooledKey } from "./key_pool.ts";
 import type { ClientCredentialHeader } from "../pipeline/types.ts";
 import { normalizeBaseUrl, PROVIDERS, type ProviderSpec } from "./table.ts";
@@ -23,6 +24,10 @@ export interface Target {
   azure: { deployment: string; apiVersion: string } | null;
   /** Position in the chain: 0 is the primary provider. */
   position: number;
+  /** Auth `copilot`: the exchange of the pooled GitHub tokens for Copilot tokens; else null. */
+  tokens: CopilotTokens | null;
+  /** Auth `copilot`: the exchange endpoint. */
+  tokenUrl: string | null;
 }
 
 /** The endpoints a target exposes. */
@@ -38,6 +43,8 @@ interface TargetInput {
   cooldownSecs: number;
   azureDeployment: string;
   azureApiVersion: string;
+  /** `copilot_token_url`: replaces the row's exchange endpoint ("" keeps it). */
+  tokenUrl: string;
 }
 
 function makeTarget(input: TargetInput, position: number): Target {
@@ -50,7 +57,7 @@ function makeTarget(input: TargetInput, position: number): Target {
     : input.apiKey
     ? [{ key: input.apiKey, label: "default", priority: 1 }]
     : [];
-  return {
+  const target: Target = {
     name: spec.name,
     spec,
     baseUrl,
@@ -60,7 +67,19 @@ function makeTarget(input: TargetInput, position: number): Target {
       ? { deployment: input.azureDeployment || input.model, apiVersion: input.azureApiVersion }
       : null,
     position,
+    tokens: null,
+    tokenUrl: spec.auth === "copilot" ? input.tokenUrl || spec.tokenUrl! : null,
   };
+  if (target.tokenUrl) {
+    const allowed = new Set(hostsOf(target));
+    target.tokens = new CopilotTokens({
+      tokenUrl: target.tokenUrl,
+      headers: spec.headers ?? {},
+      // The token's own API base, only on a host the allow-list holds.
+      allowBase: (url) => allowed.has(hostPort(url)),
+    });
+  }
+  return target;
 }
 
 /** A configuration problem in the provider chain, or null. */
@@ -90,6 +109,17 @@ export function targetProblem(config: Config): string | null {
       } is not an http(s) URL; fix: write it like "https://api.example.com/v1"`;
     }
   }
+  if (config.copilot_token_url) {
+    let ok = false;
+    try {
+      ok = /^https?:$/.test(new URL(config.copilot_token_url).protocol);
+    } catch { /* not a URL */ }
+    if (!ok) {
+      return `config error: copilot_token_url = ${
+        JSON.stringify(config.copilot_token_url)
+      } is not an http(s) URL; fix: remove it (GitHub's endpoint is the default) or write a full URL`;
+    }
+  }
   return null;
 }
 
@@ -105,6 +135,7 @@ export function buildTargets(config: Config): Target[] {
     cooldownSecs: config.key_cooldown_secs,
     azureDeployment: config.azure_deployment_id,
     azureApiVersion: config.azure_api_version,
+    tokenUrl: config.copilot_token_url,
   }, 0);
   const fallbacks = config.fallback_providers.map((f, i) =>
     makeTarget({
@@ -117,6 +148,7 @@ export function buildTargets(config: Config): Target[] {
       cooldownSecs: f.key_cooldown_secs,
       azureDeployment: f.azure_deployment_id,
       azureApiVersion: f.azure_api_version,
+      tokenUrl: config.copilot_token_url,
     }, i + 1)
   );
   return [primary, ...fallbacks];
@@ -188,7 +220,9 @@ export function authHeaders(
 ): Record<string, string> {
   if (key === null) {
     // A local server wants no key: never hand it the client's credential.
-    if (!clientCredential || target.spec.auth === "none") return {};
+    if (!clientCredential || target.spec.auth === "none" || target.spec.auth === "copilot") {
+      return {};
+    }
     // Forward the credential in the style the provider expects.
     const raw = clientCredential.header === "authorization"
       ? clientCredential.value.replace(/^Bearer\s+/i, "")
@@ -213,17 +247,62 @@ export function authHeaders(
     case "x-goog-api-key":
       return { "x-goog-api-key": key };
     case "none":
+    case "copilot": // the GitHub token never goes to Copilot's API: see upstreamAuth
       return {};
   }
 }
 
+/** `host:port` of a URL, the port spelled out. */
+function hostPort(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
+}
+
+/** The hosts one target may reach: its base URL's, its exchange endpoint's, the row's extra hosts. */
+function hostsOf(t: Target): string[] {
+  const hosts = [hostPort(t.baseUrl)];
+  if (t.tokenUrl) hosts.push(hostPort(t.tokenUrl), ...(t.spec.hosts ?? []).map((h) => `${h}:443`));
+  return hosts;
+}
+
 /** The `host:port` of every target, for the network allow-list. */
 export function targetHosts(targets: Target[]): string[] {
-  const hosts = new Set<string>();
-  for (const t of targets) {
-    const u = new URL(t.baseUrl);
-    const port = u.port || (u.protocol === "https:" ? "443" : "80");
-    hosts.add(`${u.hostname}:${port}`);
+  return [...new Set(targets.flatMap(hostsOf))];
+}
+
+/** The auth of one upstream call: headers, and the base URL to call. */
+export interface UpstreamAuth {
+  headers: Record<string, string>;
+  baseUrl: string;
+  /** The exchanged token used (auth `copilot`), to invalidate after a 401. */
+  token?: string;
+}
+
+/**
+ * The auth for one call: {@linkcode authHeaders} and the target's base URL,
+ * or, for auth `copilot`, the pooled GitHub token's exchanged Copilot token
+ * and the API base it names, with the row's identification headers.
+ * Throws a {@linkcode ProviderAuthError} when no token can be had.
+ */
+export async function upstreamAuth(
+  target: Target,
+  key: string | null,
+  clientCredential: { header: ClientCredentialHeader; value: string } | null,
+): Promise<UpstreamAuth> {
+  if (!target.tokens) {
+    return { headers: authHeaders(target, key, clientCredential), baseUrl: target.baseUrl };
   }
-  return [...hosts];
+  if (key === null) {
+    // The client's credential is a gateway key, never a GitHub token.
+    throw new ProviderAuthError(
+      "refused",
+      `the ${target.name} provider has no GitHub token stored; fix: isartor set-key -p ${target.name} --device (or isartor connect claude-copilot)`,
+    );
+  }
+  const s = await target.tokens.session(key);
+  return {
+    headers: { ...target.spec.headers, authorization: `Bearer ${s.token}` },
+    baseUrl: s.apiBase ?? target.baseUrl,
+    token: s.token,
+  };
 }

@@ -102,3 +102,25 @@ export function detectClientTool(headers: Headers): string {
   if (title) return title;
   return raw ? "other" : "unknown";
 }
+
+/** The Prometheus `client` label of each known tool: `"Claude Code"` → `"claude_code"`. */
+const CLIENT_LABELS = new Map(
+  CLIENT_TOOL_NAMES.map((
+    n,
+  ) => [n, n.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "")]),
+);
+
+/**
+ * The `client` label of a tool name from {@linkcode detectClientTool}: a slug
+ * of a known tool, else `"other"` (an `X-Title` can be anything: a label
+ * value must come from a bounded set).
+ *
+ * @example
+ * ```ts
+ * clientLabel("OpenAI SDK (Python)"); // "openai_sdk_python"
+ * clientLabel("My Own App"); // "other"
+ * ```
+ */
+export function clientLabel(tool: string): string {
+  return CLIENT_LABELS.get(tool) ?? "other";
+}

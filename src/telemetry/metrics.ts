@@ -7,7 +7,23 @@
  * @module
  */
 
+import { clientLabel } from "./client_tools.ts";
+import { isDeflected, type RequestRecord } from "./stats.ts";
+
 type Labels = Record<string, string>;
+
+/** What {@linkcode Metrics.record} reads of a finished request. */
+export type FinishedRequest = Pick<
+  RequestRecord,
+  | "layer"
+  | "route"
+  | "tool"
+  | "status"
+  | "latencyMs"
+  | "inputTokens"
+  | "outputTokens"
+  | "optimisedTokens"
+>;
 
 const labelKeys = new Map<string, string>();
 
@@ -38,8 +54,11 @@ export class Counter {
   constructor(readonly name: string, readonly help: string) {}
   /** Adds `n` (default 1) to the series with these labels. */
   inc(labels: Labels = {}, n = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + n);
+    this.incKey(labelKey(labels), n);
+  }
+  /** Adds `n` to the series of a rendered label set (as `inc` renders labels). */
+  incKey(key: string, n = 1): void {
+    this.values.set(key, (this.values.get(key) ?? 0) + n);
   }
   /** The current value of one series. */
   get(labels: Labels = {}): number {
@@ -66,7 +85,27 @@ export class Gauge {
   }
 }
 
-const DEFAULT_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
+/** Seconds: from a cache hit (tens of microseconds) to a long cloud answer. */
+const DEFAULT_BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+];
 
 /** A histogram of durations in seconds. */
 export class Histogram {
@@ -77,10 +116,16 @@ export class Histogram {
     readonly buckets: number[] = DEFAULT_BUCKETS,
   ) {}
   observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
-    let s = this.series.get(k);
-    if (!s) this.series.set(k, s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 });
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
+    this.observeKey(value, labelKey(labels));
+  }
+  /** Counts `value` into the series of a rendered label set (as `inc` renders labels). */
+  observeKey(value: number, key: string): void {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 });
+    // Per bucket, not cumulative: one increment per observation; render() adds them up.
+    let i = 0;
+    while (i < this.buckets.length && value > this.buckets[i]) i++;
+    if (i < this.buckets.length) s.counts[i]++;
     s.sum += value;
     s.count++;
   }
@@ -88,9 +133,11 @@ export class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : "";
-      this.buckets.forEach((b, i) =>
-        lines.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`)
-      );
+      let below = 0;
+      this.buckets.forEach((b, i) => {
+        below += s.counts[i];
+        lines.push(`${this.name}_bucket{${sep}le="${b}"} ${below}`);
+      });
       lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`);
       lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${s.count}`);
@@ -99,15 +146,96 @@ export class Histogram {
   }
 }
 
-/** The gateway's metrics. */
+/**
+ * The `final_layer` / `layer_name` spelling of each layer that dashboards
+ * made for this kind of gateway already query (`final_layer="L3_Cloud"`).
+ * `gateway` (refused by the gateway itself) is their `L0_AuthBlocked`.
+ */
+const COMPAT_LAYER: Readonly<Record<string, string>> = {
+  gateway: "L0_AuthBlocked",
+  l1a: "L1a_ExactCache",
+  l1b: "L1b_SemanticCache",
+  l2: "L2_SLM",
+  l2_5: "L2_5_ContextOptimizer",
+  l3: "L3_Cloud",
+};
+
+/** The compatible spelling of a layer (see {@linkcode COMPAT_LAYER}). */
+export function compatLayer(layer: string): string {
+  return COMPAT_LAYER[layer] ?? "other";
+}
+
+/**
+ * The `endpoint_family` of a route (the protocol the client spoke, or
+ * `native` for `POST /api/chat`): `openai`, `anthropic`, `gemini`, `native`.
+ */
+export function endpointFamily(route: string): string {
+  if (route === "openai_chat" || route === "openai_responses") return "openai";
+  if (route === "anthropic" || route === "gemini" || route === "native") return route;
+  return "other";
+}
+
+/** The rendered label sets a request of one shape counts into. */
+interface RequestSeries {
+  requests: string;
+  latency: string;
+  savedInput: string;
+  savedOutput: string;
+  costSaved: string;
+  /** L2.5's saved prompt tokens. */
+  optimised: string;
+}
+
+function requestSeries(r: FinishedRequest, client: string): RequestSeries {
+  const final_layer = compatLayer(r.layer);
+  const endpoint_family = endpointFamily(r.route);
+  const status = String(r.status);
+  const saved = { layer: r.layer, final_layer, endpoint_family, client };
+  return {
+    requests: labelKey({
+      layer: r.layer,
+      final_layer,
+      route: r.route,
+      endpoint_family,
+      status,
+      status_code: status,
+      client,
+    }),
+    latency: labelKey({ layer: r.layer, final_layer, endpoint_family }),
+    savedInput: labelKey({ ...saved, direction: "input" }),
+    savedOutput: labelKey({ ...saved, direction: "output" }),
+    costSaved: labelKey(saved),
+    optimised: labelKey({
+      layer: "l2_5",
+      final_layer: compatLayer("l2_5"),
+      endpoint_family,
+      client,
+      direction: "input",
+    }),
+  };
+}
+
+/** The gateway's metrics. Every label takes its values from a bounded set. */
 export class Metrics {
   readonly requests = new Counter(
     "isartor_requests_total",
-    "Requests answered, by route, layer and status.",
+    "Requests finished, by the layer that answered (layer, and final_layer in the compatible spelling), status (status, status_code), route, endpoint_family and client tool.",
   );
   readonly latency = new Histogram(
     "isartor_request_duration_seconds",
-    "Time to the response headers, by layer.",
+    "Time to the response headers, by the layer that answered and endpoint_family.",
+  );
+  readonly layerLatency = new Histogram(
+    "isartor_layer_duration_seconds",
+    "Each layer's own time per request (until it answered or passed on), by layer (layer_name: the compatible spelling) and outcome.",
+  );
+  readonly tokensSaved = new Counter(
+    "isartor_tokens_saved_total",
+    "Tokens the cloud was not paid for: the usage of answers a local layer served, and (layer l2_5, direction input) the prompt tokens the context optimiser removed (estimated), by layer, direction (input, output), endpoint_family and client.",
+  );
+  readonly costSaved = new Counter(
+    "isartor_cost_saved_usd_total",
+    "Estimated USD not spent: the saved tokens at the provider's price (provider_prices, else built-in list-price estimates), by layer, endpoint_family and client.",
   );
   readonly upstreamAttempts = new Counter(
     "isartor_upstream_attempts_total",
@@ -137,11 +265,44 @@ export class Metrics {
     "isartor_cache_store_errors_total",
     "Cache store operations that failed and degraded to pass-through.",
   );
-  readonly tokensSaved = new Counter(
-    "isartor_tokens_saved_total",
-    "Prompt tokens (estimated) a layer removed from requests sent upstream, by layer.",
-  );
   readonly startedAt = Date.now();
+
+  readonly #layerKeys = new Map<string, string>();
+
+  /** Counts one layer's turn (the pipeline's timer). */
+  readonly observeLayer = (layer: string, outcome: string, seconds: number): void => {
+    const shape = `${layer}\u0001${outcome}`;
+    let key = this.#layerKeys.get(shape);
+    if (key === undefined) {
+      key = labelKey({ layer, layer_name: compatLayer(layer), outcome });
+      this.#layerKeys.set(shape, key);
+    }
+    this.layerLatency.observeKey(seconds, key);
+  };
+
+  /** The series keys of each request shape seen (bounded: every part is a bounded label). */
+  readonly #shapes = new Map<string, RequestSeries>();
+
+  /**
+   * Counts one finished request: its count, its latency and, when a local
+   * layer answered, the tokens and the estimated cost it saved.
+   */
+  record(r: FinishedRequest, savedCostUsd: number): void {
+    const client = clientLabel(r.tool);
+    const shape = `${r.layer}\u0001${r.route}\u0001${r.status}\u0001${client}`;
+    let k = this.#shapes.get(shape);
+    if (!k) {
+      k = requestSeries(r, client);
+      if (this.#shapes.size < 4096) this.#shapes.set(shape, k);
+    }
+    this.requests.incKey(k.requests);
+    this.latency.observeKey(r.latencyMs / 1000, k.latency);
+    if (r.optimisedTokens) this.tokensSaved.incKey(k.optimised, r.optimisedTokens);
+    if (!isDeflected(r)) return;
+    if (r.inputTokens) this.tokensSaved.incKey(k.savedInput, r.inputTokens);
+    if (r.outputTokens) this.tokensSaved.incKey(k.savedOutput, r.outputTokens);
+    if (savedCostUsd > 0) this.costSaved.incKey(k.costSaved, savedCostUsd);
+  }
 
   /** The Prometheus text exposition. */
   render(): string {
@@ -150,6 +311,9 @@ export class Metrics {
     return [
       this.requests,
       this.latency,
+      this.layerLatency,
+      this.tokensSaved,
+      this.costSaved,
       this.upstreamAttempts,
       this.fallbacks,
       this.streamErrors,
@@ -157,7 +321,6 @@ export class Metrics {
       this.cacheLookups,
       this.semanticRejections,
       this.cacheStoreErrors,
-      this.tokensSaved,
       uptime,
     ].map((m) => m.render()).join("\n") + "\n";
   }

@@ -13,6 +13,7 @@ import type { Config } from "../config/schema.ts";
 import type { Usage } from "../protocol/events.ts";
 import type { Answer, ChatRequest, RequestContext } from "../pipeline/types.ts";
 import { detectClientTool } from "./client_tools.ts";
+import type { Metrics } from "./metrics.ts";
 import { resolvePrices } from "./prices.ts";
 import { REQUEST_LOG_FILE, RequestLog } from "./request_log.ts";
 import { type RequestRecord, Stats } from "./stats.ts";
@@ -35,14 +36,18 @@ export class Recorder {
     readonly defaultProvider: string,
     /** Minute-by-minute traffic for the dashboard. */
     readonly timeline: Timeline | null = null,
+    /** The Prometheus metrics (`/metrics`): counted from the same record as the stats. */
+    readonly metrics: Metrics | null = null,
   ) {}
 
   /**
    * Records an answered request. Returns the answer to encode: the same one, or
-   * for a live stream, one whose body counts the usage as it passes.
+   * for a live stream, one whose body counts the usage as it passes. `route`
+   * names what the client spoke when it is not `req.protocol` (`native`).
    */
-  answered(req: ChatRequest, ctx: RequestContext, answer: Answer): Answer {
+  answered(req: ChatRequest, ctx: RequestContext, answer: Answer, route?: string): Answer {
     const base = this.#base(req, ctx, answer.layer, answer.status);
+    if (route) base.route = route;
     base.provider = answer.provider ?? this.defaultProvider;
     const similarity = answer.layerHeaders?.["x-isartor-similarity"];
     if (similarity !== undefined) base.similarity = Number(similarity);
@@ -65,6 +70,14 @@ export class Recorder {
   /** Whether `error` was already counted by {@linkcode failed}. */
   counted(error: unknown): boolean {
     return typeof error === "object" && error !== null && this.#countedErrors.has(error);
+  }
+
+  /**
+   * Marks an error as counted: its request was already recorded (answered, with
+   * the upstream's error status), so the edge that answers it must not count it again.
+   */
+  markCounted(error: object): void {
+    this.#countedErrors.add(error);
   }
 
   /**
@@ -120,6 +133,7 @@ export class Recorder {
     }
     this.stats.record(r);
     this.timeline?.record(r);
+    this.metrics?.record(r, this.stats.savedCost(r));
     this.log?.append(r, ctx.requestId);
     if (ctx.trace instanceof RequestTrace) ctx.trace.finish(r);
   }
@@ -145,7 +159,11 @@ function usableDir(dir: string): boolean {
  * and, with `log_requests`, the request log in `<data_dir>/requests.jsonl`.
  * Without a usable data directory, the stats stay in memory.
  */
-export function createRecorder(config: Config, defaultProvider: string): Recorder {
+export function createRecorder(
+  config: Config,
+  defaultProvider: string,
+  metrics: Metrics | null = null,
+): Recorder {
   const dir = config.data_dir.replace(/[\\/]+$/, "");
   const persist = usableDir(dir);
   const prices = resolvePrices(config.provider_prices);
@@ -156,5 +174,5 @@ export function createRecorder(config: Config, defaultProvider: string): Recorde
   const log = persist && config.log_requests
     ? new RequestLog({ path: `${dir}/${REQUEST_LOG_FILE}` })
     : null;
-  return new Recorder(stats, log, defaultProvider, new Timeline(prices));
+  return new Recorder(stats, log, defaultProvider, new Timeline(prices), metrics);
 }

@@ -141,6 +141,20 @@ export function isDeflected(r: { layer: string; status: number }): boolean {
   return DEFLECTING_LAYERS.has(r.layer) && r.status < 400;
 }
 
+/**
+ * The estimated USD a request saved: what its tokens would have cost at its
+ * provider's price, had a deflected request reached the cloud; 0 otherwise
+ * (not deflected, or a provider without a price).
+ */
+export function savedCostUsd(
+  r: RequestRecord,
+  prices: Readonly<Record<string, Price>>,
+): number {
+  const price = prices[r.provider];
+  if (!price || !isDeflected(r)) return 0;
+  return costUsd(price, r.inputTokens ?? 0, r.outputTokens ?? 0, r.cachedTokens);
+}
+
 /** An empty bucket. */
 export function emptyBucket(): Bucket {
   return {
@@ -268,8 +282,7 @@ export class Stats {
     const deflected = isDeflected(r);
     const input = r.inputTokens ?? 0;
     const output = r.outputTokens ?? 0;
-    const price = this.#prices[r.provider];
-    const saved = deflected && price ? costUsd(price, input, output, r.cachedTokens) : 0;
+    const saved = savedCostUsd(r, this.#prices);
     const d = this.#data;
     const buckets = [
       d.totals,
@@ -362,6 +375,11 @@ export class Stats {
     if (this.#updatedAt !== null) d.updated_at = new Date(this.#updatedAt).toISOString();
     this.#updatedAt = null;
     return d;
+  }
+
+  /** The estimated USD a request saved, at this gateway's prices. */
+  savedCost(r: RequestRecord): number {
+    return savedCostUsd(r, this.#prices);
   }
 
   /** The price of a provider, if known. */

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { costUsd, type PriceInfo } from "./prices.ts";
-import { isDeflected, type RequestRecord } from "./stats.ts";
+import type { PriceInfo } from "./prices.ts";
+import { isDeflected, type RequestRecord, savedCostUsd } from "./stats.ts";
 
 /** One minute of traffic. */
 export interface MinuteBucket {
@@ -26,9 +26,23 @@ const MINUTE = 60_000;
 /** How many minutes are kept. */
 export const TIMELINE_MINUTES = 1440;
 
-/** A ring of minute buckets. */
+/** Tenants whose own minutes are kept (the least recent is dropped): bounds the memory. */
+const MAX_TENANTS = 64;
+
+/** Minute buckets by their start. */
+type Ring = Map<number, MinuteBucket>;
+
+function emptyMinute(t: number): MinuteBucket {
+  return { t, layers: {}, errors: 0, saved_tokens: 0, saved_cost_usd: 0, latency_ms_total: 0 };
+}
+
+/**
+ * A ring of minute buckets for the whole gateway, and one per tenant (so a
+ * tenant's dashboard shows its own traffic, as its stats do).
+ */
 export class Timeline {
-  readonly #ring = new Map<number, MinuteBucket>();
+  readonly #ring: Ring = new Map();
+  readonly #tenants = new Map<string, Ring>();
   readonly #prices: Readonly<Record<string, PriceInfo>>;
   readonly #now: () => number;
 
@@ -37,47 +51,56 @@ export class Timeline {
     this.#now = now;
   }
 
-  /** Counts one finished request into its minute. */
+  /** Counts one finished request into its minute (the gateway's, and its tenant's). */
   record(r: RequestRecord): void {
+    this.#count(this.#ring, r);
+    if (r.tenant === undefined) return;
+    let ring = this.#tenants.get(r.tenant);
+    if (ring) this.#tenants.delete(r.tenant);
+    ring ??= new Map();
+    this.#tenants.set(r.tenant, ring);
+    if (this.#tenants.size > MAX_TENANTS) {
+      this.#tenants.delete(this.#tenants.keys().next().value!);
+    }
+    this.#count(ring, r);
+  }
+
+  #count(ring: Ring, r: RequestRecord): void {
     const t = Math.floor(r.time / MINUTE) * MINUTE;
-    let b = this.#ring.get(t);
+    let b = ring.get(t);
     if (!b) {
-      b = { t, layers: {}, errors: 0, saved_tokens: 0, saved_cost_usd: 0, latency_ms_total: 0 };
-      this.#ring.set(t, b);
-      this.#evict(t);
+      ring.set(t, b = emptyMinute(t));
+      evict(ring, t);
     }
     b.layers[r.layer] = (b.layers[r.layer] ?? 0) + 1;
     if (r.status >= 400) b.errors++;
     b.latency_ms_total += r.latencyMs;
     if (isDeflected(r)) {
-      const input = r.inputTokens ?? 0;
-      const output = r.outputTokens ?? 0;
-      b.saved_tokens += input + output;
-      const price = this.#prices[r.provider];
-      if (price) b.saved_cost_usd += costUsd(price, input, output, r.cachedTokens);
+      b.saved_tokens += (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
+      b.saved_cost_usd += savedCostUsd(r, this.#prices);
     }
-  }
-
-  #evict(newest: number): void {
-    const oldest = newest - (TIMELINE_MINUTES - 1) * MINUTE;
-    if (this.#ring.size <= TIMELINE_MINUTES) return;
-    for (const t of this.#ring.keys()) if (t < oldest) this.#ring.delete(t);
   }
 
   /**
    * The last `minutes` minutes, oldest first, one bucket per minute (empty
-   * minutes included, so a chart's x axis is even).
+   * minutes included, so a chart's x axis is even): the whole gateway's, or
+   * with a tenant, only that tenant's requests.
    */
-  window(minutes: number): MinuteBucket[] {
+  window(minutes: number, tenant?: string): MinuteBucket[] {
+    const ring = tenant === undefined ? this.#ring : this.#tenants.get(tenant);
     const n = Math.max(1, Math.min(TIMELINE_MINUTES, Math.floor(minutes)));
     const end = Math.floor(this.#now() / MINUTE) * MINUTE;
     const out: MinuteBucket[] = [];
     for (let t = end - (n - 1) * MINUTE; t <= end; t += MINUTE) {
-      out.push(
-        this.#ring.get(t) ??
-          { t, layers: {}, errors: 0, saved_tokens: 0, saved_cost_usd: 0, latency_ms_total: 0 },
-      );
+      out.push(ring?.get(t) ?? emptyMinute(t));
     }
     return out;
   }
+}
+
+/** Drops the minutes older than a day before `newest`. */
+function evict(ring: Ring, newest: number): void {
+  const oldest = newest - (TIMELINE_MINUTES - 1) * MINUTE;
+  if (ring.size <= TIMELINE_MINUTES) return;
+  for (const t of ring.keys()) if (t < oldest) ring.delete(t);
 }

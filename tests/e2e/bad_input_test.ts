@@ -239,7 +239,7 @@ Deno.test("surface: health, metrics and models answer", async () => {
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(
       metrics,
-      /isartor_requests_total\{layer="l3",route="openai_chat",status="200"\} 1/,
+      /isartor_requests_total\{[^}]*layer="l3",route="openai_chat",status="200"[^}]*\} 1/,
     );
     const models = await (await fetch(`${gw.url}/v1/models`)).json();
     assert.ok(models.data.some((m: { id: string }) => m.id === "mock-model"));

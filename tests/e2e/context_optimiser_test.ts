@@ -186,7 +186,10 @@ for (const c of CASES) {
       String(new TextEncoder().encode(JSON.stringify(c.expected)).byteLength),
     );
     const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
-    assert.match(metrics, new RegExp(`isartor_tokens_saved_total\\{layer="l2_5"\\} ${saved}\\b`));
+    assert.match(
+      metrics,
+      new RegExp(`isartor_tokens_saved_total\\{layer="l2_5",[^}]*direction="input"\\} ${saved}\\b`),
+    );
     const stats = await (await fetch(`${t.gw.url}/api/v1/stats`)).json();
     assert.equal(stats.totals.optimised_requests, 1);
     assert.equal(stats.totals.optimised_tokens_saved, saved);

@@ -7,48 +7,20 @@ import assert from "node:assert/strict";
 import { type MockToolCall, startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { cliArgs, cliEnv } from "../support/cli_runner.ts";
+import { ensureCli } from "../support/agent_clis.ts";
+import { agentClisSkipped } from "../support/agent_harness.ts";
 
-/** Pinned: published more than 24 h before this was written. */
-const CLAUDE_CODE = "@anthropic-ai/claude-code@2.1.332";
 const KEY = "gw-test-key-0123456789";
 
-/**
- * The `claude` binary: `ISARTOR_TEST_CLAUDE` when set, else installed once
- * from npm into the user's cache. (To be replaced by the shared installer of
- * the real agent CLIs, tests/support/agent_clis.ts, once it lands.)
- */
-async function claudeBinary(): Promise<string> {
-  const given = Deno.env.get("ISARTOR_TEST_CLAUDE");
-  if (given) return given;
-  const cache = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
-  const dir = `${cache}/isartor-tests/${CLAUDE_CODE.replace(/[@/]/g, "_")}`;
-  // The platform's native binary, from the package's optional dependency.
-  const arch = Deno.build.arch === "aarch64" ? "arm64" : "x64";
-  const platform = Deno.build.os === "darwin"
-    ? "darwin"
-    : Deno.build.os === "windows"
-    ? "win32"
-    : "linux";
-  const exe = platform === "win32" ? "claude.exe" : "claude";
-  const bin = `${dir}/node_modules/@anthropic-ai/claude-code-${platform}-${arch}/${exe}`;
-  try {
-    if ((await Deno.stat(bin)).size > 1_000_000) return bin;
-  } catch { /* not installed yet */ }
-  await Deno.mkdir(dir, { recursive: true });
-  // Lifecycle scripts are skipped: the optional dependency holds the binary we run.
-  const out = await new Deno.Command("npm", {
-    args: ["install", "--prefix", dir, "--no-audit", "--no-fund", "--ignore-scripts", CLAUDE_CODE],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`npm install ${CLAUDE_CODE}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return bin;
-}
+const skip = agentClisSkipped();
+if (skip) console.log(`mcp + claude code: skipped: ${skip}`);
 
-Deno.test("mcp + Claude Code: the model calls isartor_chat and gets the cached answer", async () => {
-  const claude = await claudeBinary();
+Deno.test({
+  name: "mcp + Claude Code: the model calls isartor_chat and gets the cached answer",
+  ignore: skip !== null,
+}, async () => {
+  // The pinned Claude Code of the agent suite, from its shared cache.
+  const claude = await ensureCli("claude");
   const call: MockToolCall = {
     id: "toolu_isartor_1",
     name: "mcp__isartor__isartor_chat",

@@ -129,6 +129,27 @@ Deno.test("traces: spans per layer for L1a, L1b and a retried L3 call, exported 
     assert.ok(!all.includes("sk-provider-secret"));
     assert.ok(!all.includes("capital of France"));
     assert.match(String(attr(l1a, "isartor.tenant_hash")), /^[0-9a-f]{8}$/);
+    assert.equal(attr(l1a, "isartor.protocol"), "openai_chat");
+    assert.equal(attr(l1a, "http.response.status_code"), 200);
+
+    // Monitoring off, the OTEL_* variables still set: nothing is exported, up to the
+    // gateway's exit (when Deno's exporter would flush what it holds).
+    assert.equal((await user.run(["stop"])).code, 0);
+    const before = receiver.spans.length;
+    const off = await user.run(["up", "--detach", "--json"], {
+      env: { ...env, ISARTOR__ENABLE_MONITORING: "false", OTEL_DENO: "true" },
+    });
+    assert.equal(off.code, 0, off.stderr);
+    const offUrl = JSON.parse(off.stdout.trim().split("\n").pop()!).url;
+    const res = await fetch(`${offUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "untraced" }] }),
+    });
+    assert.equal(res.headers.get("x-isartor-layer"), "l3");
+    await res.text();
+    assert.equal((await user.run(["stop"])).code, 0);
+    assert.equal(receiver.spans.length, before, "no span exported with monitoring off");
   } finally {
     await user.run(["stop"]);
     await user.cleanup();

@@ -9,29 +9,16 @@
  */
 
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-
-/** Where Chromium is looked for. */
-const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+import { findProgram, skipWithout } from "./system_tool.ts";
 
 /** The Chromium binary, or null when none is installed. */
 export function chromiumPath(): string | null {
-  const configured = Deno.env.get("ISARTOR_TEST_CHROMIUM");
-  for (const path of configured ? [configured] : CANDIDATES) {
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch { /* not here */ }
-  }
-  return null;
+  return findProgram(["/usr/bin/chromium", "/usr/bin/chromium-browser"], "ISARTOR_TEST_CHROMIUM");
 }
 
 /** Whether browser tests are skipped here (no Chromium, not CI). */
 export function skipBrowser(): boolean {
-  if (chromiumPath()) return false;
-  if (Deno.env.get("CI")) {
-    throw new Error("Chromium is missing under CI: .ci/run must install Debian's chromium");
-  }
-  console.warn("browser tests skipped: no Chromium (apt-get install chromium)");
-  return true;
+  return skipWithout(chromiumPath(), "Chromium (browser)", "apt-get install chromium");
 }
 
 /** Launches headless Chromium with everything that would reach the network turned off. */

@@ -70,9 +70,15 @@
     });
   }
 
-  function rows(tbody, html) {
-    document.querySelector(`${tbody} tbody`).innerHTML = html ||
+  function rows(table, html) {
+    const el = document.querySelector(table);
+    el.querySelector("tbody").innerHTML = html ||
       '<tr><td colspan="9" class="muted">nothing yet</td></tr>';
+    // Each cell names its column: on a phone a row is shown as a card of labelled lines.
+    const heads = [...el.querySelectorAll("thead th")].map((th) => th.textContent);
+    for (const tr of el.querySelectorAll("tbody tr")) {
+      [...tr.children].forEach((td, i) => td.dataset.label = heads[i] ?? "");
+    }
   }
 
   function chart(id, series, data) {
@@ -133,6 +139,11 @@
       "chart-saved",
       [{ label: "tokens saved", stroke: "#4cc38a", width: 2, fill: "rgba(76,195,138,.15)" }],
       [xs, timeline.buckets.map((b) => b.saved_tokens)],
+    );
+    chart(
+      "chart-cost",
+      [{ label: "est. USD saved", stroke: "#e6c35a", width: 2, fill: "rgba(230,195,90,.15)" }],
+      [xs, timeline.buckets.map((b) => b.saved_cost_usd)],
     );
     const order = [
       ...LAYERS.filter((l) => stats.layers[l]),

@@ -61,3 +61,17 @@ Deno.test("pipeline: each layer with a span name traces whether it passed or ans
   await new Pipeline([passes, answers]).run(REQ, c);
   assert.deepEqual(c.spans, ["l1a_exact_cache:pass", "l1b_semantic_cache:answered 200"]);
 });
+
+Deno.test("pipeline: the timer hears each layer's own turn, L3 too (it has no span name)", async () => {
+  const heard: string[] = [];
+  const passes: Layer = { name: "l1a", spanName: "l1a_exact_cache", handle: (_r, _c, n) => n() };
+  const answers: Layer = { name: "l3", handle: () => Promise.resolve(ANSWER) };
+  const failing: Layer = { name: "l1b", handle: () => Promise.reject(new Error("boom")) };
+  const timer = (layer: string, outcome: string, seconds: number) => {
+    assert.ok(seconds >= 0);
+    heard.push(`${layer}:${outcome}`);
+  };
+  await new Pipeline([passes, answers], timer).run(REQ, ctx());
+  await assert.rejects(new Pipeline([passes, failing], timer).run(REQ, ctx()), /boom/);
+  assert.deepEqual(heard, ["l1a:passed", "l3:answered", "l1a:passed", "l1b:error"]);
+});

@@ -20,9 +20,11 @@ Deno.test("table: every provider has a name, an auth style, a protocol and a usa
   for (const [name, spec] of Object.entries(PROVIDERS)) {
     assert.equal(spec.name, name);
     assert.ok(
-      ["bearer", "x-api-key", "api-key", "x-goog-api-key", "none"].includes(spec.auth),
+      ["bearer", "x-api-key", "api-key", "x-goog-api-key", "none", "copilot"].includes(spec.auth),
       name,
     );
+    // An exchanged key needs the endpoint it is exchanged at.
+    assert.equal(spec.auth === "copilot", !!spec.tokenUrl, name);
     assert.ok(["openai_chat", "anthropic", "gemini"].includes(spec.protocol), name);
     if (spec.baseUrl) {
       assert.match(spec.baseUrl, /^https?:\/\/[^/]+(\/.*)?[^/]$/, `${name}: no trailing slash`);

@@ -41,3 +41,15 @@ Deno.test("timeline: requests per layer and savings land in their minute; empty 
   tl.record({ ...rec(0, "l1a"), time: now });
   assert.deepEqual(tl.window(1440).filter((b) => Object.keys(b.layers).length).length, 1);
 });
+
+Deno.test("timeline: a tenant's window holds only its own requests; the gateway's holds all", () => {
+  const now = T0 + 60_000;
+  const tl = new Timeline(resolvePrices({}), () => now);
+  tl.record({ ...rec(1_000, "l1a"), tenant: "acme" });
+  tl.record({ ...rec(2_000, "l3"), tenant: "beta" });
+  tl.record({ ...rec(3_000, "gateway", 401), tenant: "" });
+  assert.deepEqual(tl.window(2, "acme")[0].layers, { l1a: 1 });
+  assert.deepEqual(tl.window(2, "beta")[0].layers, { l3: 1 });
+  assert.deepEqual(tl.window(2, "nobody")[0].layers, {});
+  assert.deepEqual(tl.window(2)[0].layers, { l1a: 1, l3: 1, gateway: 1 });
+});

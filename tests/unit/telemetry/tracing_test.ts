@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { trace } from "@opentelemetry/api";
 import { parentContext, tenantHash } from "../../../src/telemetry/tracing.ts";
-import { otelEnvironment } from "../../../cli/permissions.ts";
+import { allowedHosts, otelEnvironment } from "../../../cli/permissions.ts";
 import { parseConfig } from "../../../src/config/load.ts";
 
 Deno.test("tracing: a client's traceparent becomes the parent; a malformed one is ignored", () => {
@@ -33,4 +33,12 @@ Deno.test("tracing: the gateway process gets OTEL_* only with enable_monitoring"
   assert.equal(on.OTEL_DENO, "true");
   assert.equal(on.OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:4318");
   assert.equal(on.OTEL_SERVICE_NAME, "isartor");
+});
+
+Deno.test("tracing: the exporter's host joins the network allow-list only with enable_monitoring", () => {
+  const base = { llm_provider: "openai", otel_exporter_endpoint: "http://127.0.0.1:4318" };
+  assert.ok(!allowedHosts(parseConfig(base)).includes("127.0.0.1:4318"));
+  assert.ok(
+    allowedHosts(parseConfig({ ...base, enable_monitoring: true })).includes("127.0.0.1:4318"),
+  );
 });
