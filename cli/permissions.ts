@@ -101,3 +101,26 @@ export function otelEnvironment(
   if (!endpoint) out.OTEL_EXPORTER_OTLP_ENDPOINT ??= "http://localhost:4318";
   return out;
 }
+
+/** The env var that points `isartor update` at another release server (tests only). */
+export const UPDATE_API_ENV = "ISARTOR_UPDATE_API_URL";
+
+/** The GitHub hosts a release lookup and its asset downloads (after redirects) use. */
+const GITHUB_RELEASE_HOSTS = [
+  "api.github.com:443",
+  "github.com:443",
+  "objects.githubusercontent.com:443",
+  "release-assets.githubusercontent.com:443",
+];
+
+/**
+ * The hosts `isartor update` may reach, and only it: the gateway's list
+ * ({@link allowedHosts}) never includes them. With `ISARTOR_UPDATE_API_URL`
+ * set (tests), that server alone. Every hop of a redirect is checked.
+ */
+export function updateHosts(env: Record<string, string | undefined>): string[] {
+  const override = env[UPDATE_API_ENV];
+  if (!override) return [...GITHUB_RELEASE_HOSTS];
+  const u = new URL(override);
+  return [`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`];
+}
