@@ -86,6 +86,14 @@ export function layerReport(
       (config.enable_slm_router
         ? `on: ${config.router_backend}`
         : "off (enable_slm_router = false)"),
+    "L2.5 context optimiser": config.enable_context_optimizer
+      ? `on: ${
+        [
+          config.context_optimizer_minify ? "minify" : "",
+          config.context_optimizer_dedup ? "dedup" : "",
+        ].filter(Boolean).join(" + ") || "no rules (both off)"
+      }`
+      : "off (enable_context_optimizer = false)",
     "L3 cloud": config.offline_mode
       ? `off (offline_mode: cloud calls refused; chain ${chain.join(" → ")})`
       : `on → ${chain.join(" → ")}`,

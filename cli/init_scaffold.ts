@@ -77,6 +77,12 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
   mcp_session_idle_secs: "Seconds an MCP session at /mcp may stay idle before it expires",
+  enable_context_optimizer:
+    "L2.5: a smaller prompt to the cloud (deterministic; x-isartor-optimize: off skips it)",
+  context_optimizer_minify:
+    "L2.5: drop comments, rule lines, trailing whitespace, blank runs in instructions",
+  context_optimizer_dedup:
+    "L2.5: keep a repeated instruction block once; fold identical tool-result lines",
 };
 
 /** Section titles, shown before the first key of each section. */
@@ -89,6 +95,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   enable_slm_router: "L2 small-model router (off by default)",
   log_requests: "Telemetry",
   mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
+  enable_context_optimizer: "Context optimiser (L2.5)",
 };
 
 /** Keys written live (uncommented): safe, and the ones people change first. */

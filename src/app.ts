@@ -41,6 +41,7 @@ import { RouterLayer } from "./layers/router.ts";
 import type { SlmBackend } from "./slm/backend.ts";
 import { buildRouterBackend, routerProblem } from "./slm/build.ts";
 import type { ModelEnv } from "./embed/models.ts";
+import { ContextOptimiserLayer } from "./layers/context_optimiser.ts";
 import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
@@ -161,10 +162,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       metrics,
     )
     : null;
+  // L2.5 rewrites only what reaches L3: after the caches, whose keys use the original request.
+  const optimiser = config.enable_context_optimizer
+    ? new ContextOptimiserLayer({
+      minify: config.context_optimizer_minify,
+      dedup: config.context_optimizer_dedup,
+    })
+    : null;
   const layers: Layer[] = [
     ...(exact ? [exact] : []),
     ...(semantic ? [semantic] : []),
     ...(router ? [router] : []),
+    ...(optimiser ? [optimiser] : []),
     cloud,
   ];
   const pipeline = new Pipeline(layers, metrics.observeLayer);
@@ -186,6 +195,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
       l1b: semantic ? semantic.describe() : "off",
       l2: router ? router.describe() : "off",
+      l2_5: optimiser ? "on" : "off",
       l3: "on",
     },
     embedder: semantic

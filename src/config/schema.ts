@@ -167,6 +167,15 @@ export const ConfigSchema = z.object({
   otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
 
+  // --- Context optimiser, L2.5 (src/layers/context_optimiser.ts, docs/context-optimiser.md) ---
+  /** Rewrite what goes to L3 into a smaller prompt (deterministic; `x-isartor-optimize: off` skips it). */
+  enable_context_optimizer: z.boolean().default(true),
+  /** Comments, decorative rule lines, trailing whitespace and blank runs in instructions. */
+  context_optimizer_minify: z.boolean().default(true),
+  /** Repeated instruction blocks kept once; identical tool-result line runs folded. */
+  context_optimizer_dedup: z.boolean().default(true),
+  // --- end context optimiser ---
+
   // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
   /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
   mcp_session_idle_secs: z.number().positive().default(3600),
@@ -235,4 +244,7 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   cache_answers: "set it to true or false",
   min_confidence: "set it to a number above 0 and at most 1, e.g. 0.8",
   max_queue: "set it to a whole number of waiting requests, e.g. 4",
+  enable_context_optimizer: "set it to true or false",
+  context_optimizer_minify: "set it to true or false",
+  context_optimizer_dedup: "set it to true or false",
 };

@@ -94,11 +94,14 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
   assert.equal(config.enable_slm_router, false);
   assert.equal(config.router_backend, "embedded");
   assert.equal(config.layer2.classifier_mode, "tiered");
+  // The context optimiser's keys are honoured, with their meaning.
+  assert.equal(config.enable_context_optimizer, true);
+  assert.equal(config.context_optimizer_dedup, true);
+  assert.equal(config.context_optimizer_minify, true);
   // Nothing dropped in silence: every key of a feature not built here is reported.
   const unused = loaded.unusedKeys.join("\n");
   for (
     const key of [
-      "enable_context_optimizer",
       "enable_request_logs",
       "usage_window_hours",
       "provider_health_check_interval_secs",
@@ -153,6 +156,17 @@ Deno.test("compat: the L2 keys are honoured, and a wrong value fails in one line
   assert.doesNotMatch(msg, /\n/);
   assert.match(msg, /layer2\.classifier_mode = "fuzzy".*fix: use "binary" or "tiered"/);
   assert.match(refusal({}, { ISARTOR__ROUTER_BACKEND: "gpu" }), /router_backend = "gpu"/);
+});
+
+Deno.test("compat: the context optimiser's keys of the replaced gateway are read as ours", () => {
+  const { config, unusedKeys } = load({}, {
+    ISARTOR__ENABLE_CONTEXT_OPTIMIZER: "false",
+    ISARTOR__CONTEXT_OPTIMIZER_DEDUP: "false",
+  });
+  assert.equal(config.enable_context_optimizer, false);
+  assert.equal(config.context_optimizer_dedup, false);
+  assert.equal(config.context_optimizer_minify, true);
+  assert.deepEqual(unusedKeys.filter((k) => k.includes("context_optimizer")), []);
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {
