@@ -1,4 +1,5 @@
-# isartor in a container.
+# isartor in a container, for linux/amd64 and linux/arm64 (the release workflow
+# builds and pushes both).
 #
 #   docker build -t isartor .
 #   docker run --rm -p 8080:8080 \
@@ -9,13 +10,16 @@
 # The gateway binds 0.0.0.0 here, and isartor refuses a non-loopback bind without a
 # gateway key: ISARTOR__GATEWAY_API_KEY (or gateway_api_key in the config file) is required.
 # Configuration: ISARTOR__* variables, or a file mounted at /app/isartor.toml.
+# The MiniLM embedding model (semantic cache) is baked in at /opt/isartor/models, outside
+# the /data volume; build with --build-arg BAKE_MODEL=0 to leave it out.
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
 
 # The data directory: a volume, owned by the unprivileged user of the base image.
-ENV ISARTOR__DATA_DIR=/data
-RUN mkdir -p /data && chown deno:deno /data /app
+ENV ISARTOR__DATA_DIR=/data \
+    ISARTOR__MODELS_DIR=/opt/isartor/models
+RUN mkdir -p /data /opt/isartor/models && chown deno:deno /data /app /opt/isartor/models
 
 USER deno
 
@@ -28,12 +32,19 @@ COPY --chown=deno:deno cli ./cli
 COPY --chown=deno:deno LICENSE ./
 RUN deno cache cli/main.ts
 
+# The model, downloaded once at build time; `models pull` checks every file against
+# its pinned SHA-256 and fails the build on a mismatch.
+ARG BAKE_MODEL=1
+RUN if [ "$BAKE_MODEL" = 1 ]; then deno task isartor models pull; fi
+
 VOLUME ["/data"]
 EXPOSE 8080
 
-# /healthz never needs the gateway key.
+# `isartor __health` asks /healthz (which never needs the gateway key) on the port the
+# gateway bound (its pid file in /data), else the configured host_port: a port set with
+# ISARTOR__HOST_PORT or isartor.toml is followed.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"]
+  CMD ["deno", "task", "-q", "isartor", "__health"]
 
 # `isartor up` starts the gateway process with narrow permissions (its address, the provider
 # hosts, /data) and forwards SIGTERM to it for a graceful shutdown.

@@ -6,14 +6,23 @@
 # Environment: ISARTOR_REPO (owner/name, default isartor-dev/isartor), ISARTOR_VERSION
 # (default: the latest release), ISARTOR_INSTALL_DIR (default: ~\.isartor\bin),
 # ISARTOR_DOWNLOAD_BASE (a mirror holding the release assets, instead of GitHub).
-# The download is checked against the release's SHA256SUMS file before it is installed.
+#
+# Before anything is installed, the release's SHA256SUMS must carry a valid minisign
+# signature (SHA256SUMS.minisig) by the release key below, checked with minisign.exe
+# (winget install jedisct1.minisign, scoop install minisign or choco install minisign:
+# Windows has no Ed25519 of its own), and the binary must match its SHA-256 there.
+# -SkipSignature checks the SHA-256 alone (not recommended). By hand: docs/install.md.
 
 param(
   [string]$Prefix = "",
-  [string]$Version = ""
+  [string]$Version = "",
+  [switch]$SkipSignature
 )
 
-function Install-Isartor([string]$Prefix, [string]$Version) {
+# The release signing key (minisign); the same as cli/update/release_key.ts.
+$ReleasePublicKey = "RWSekuMD03qWbXnIvsJyn6CyUFn+5udh4B4O+UZHYs3dlL6KHa/R+hCe"
+
+function Install-Isartor([string]$Prefix, [string]$Version, [bool]$SkipSignature) {
   Set-StrictMode -Version Latest
   $ErrorActionPreference = "Stop"
   $ProgressPreference = "SilentlyContinue"  # the progress bar makes downloads slow
@@ -68,6 +77,26 @@ function Install-Isartor([string]$Prefix, [string]$Version) {
       throw "isartor install: cannot download $Checksums from ${Base}: the binary cannot be verified, not installing"
     }
 
+    if ($SkipSignature -or $env:ISARTOR_INSTALL_SKIP_SIGNATURE) {
+      Write-Warning "-SkipSignature: the signature of $Checksums is not checked."
+    } else {
+      $SigPath = "$SumsPath.minisig"
+      try {
+        Invoke-WebRequest -UseBasicParsing -Uri "$Base/$Checksums.minisig" -OutFile $SigPath
+      } catch {
+        throw "isartor install: cannot download $Checksums.minisig from ${Base}: the release cannot be verified, not installing"
+      }
+      $Minisign = Get-Command minisign -ErrorAction SilentlyContinue
+      if (-not $Minisign) {
+        throw "isartor install: verifying the release needs minisign (winget install jedisct1.minisign, or scoop install minisign); or rerun with -SkipSignature to rely on the SHA-256 alone"
+      }
+      & $Minisign.Source -Vq -m $SumsPath -x $SigPath -P $ReleasePublicKey | Out-Null
+      if ($LASTEXITCODE -ne 0) {
+        throw "isartor install: the signature of $Checksums does not verify with the release key: not installing"
+      }
+      Write-Host "Signature verified (minisign, release key)."
+    }
+
     $Expected = $null
     foreach ($Line in Get-Content $SumsPath) {
       $Parts = $Line.Trim() -split "\s+"
@@ -107,4 +136,4 @@ function Install-Isartor([string]$Prefix, [string]$Version) {
   Write-Host "  Configuration: https://github.com/$Repo/blob/main/docs/configuration.md"
 }
 
-Install-Isartor -Prefix $Prefix -Version $Version
+Install-Isartor -Prefix $Prefix -Version $Version -SkipSignature $SkipSignature.IsPresent

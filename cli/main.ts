@@ -23,6 +23,9 @@ import { runMcp, usage as mcpUsage } from "./mcp.ts";
 import { runConnect, usage as connectUsage } from "./connect.ts";
 import { runProviders, usage as providersUsage } from "./providers.ts";
 import { runSetAlias, usage as setAliasUsage } from "./set_alias.ts";
+import { runUpdate, usage as updateUsage } from "./update.ts";
+import { runHealthcheck } from "./healthcheck.ts";
+import { runSetup, usage as setupUsage } from "./setup.ts";
 
 interface Command {
   summary: string;
@@ -31,6 +34,11 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  setup: {
+    summary: "guided first run: provider, key, connect a tool, check",
+    usage: setupUsage,
+    run: runSetup,
+  },
   up: { summary: "start the gateway (--detach: in the background)", usage: upUsage, run: runUp },
   stop: { summary: "stop the gateway gracefully", usage: stopUsage, run: runStop },
   logs: { summary: "show the gateway's log or the request log", usage: logsUsage, run: runLogs },
@@ -46,7 +54,7 @@ const COMMANDS: Record<string, Command> = {
     run: runBench,
   },
   models: {
-    summary: "download and list the embedding models (semantic cache)",
+    summary: "download and list the local models (semantic cache embedder, L2 router)",
     usage: modelsUsage,
     run: runModels,
   },
@@ -81,6 +89,11 @@ const COMMANDS: Record<string, Command> = {
     usage: providersUsage,
     run: runProviders,
   },
+  update: {
+    summary: "replace this binary with a signed release (--rollback undoes)",
+    usage: updateUsage,
+    run: runUpdate,
+  },
 };
 
 /** The top-level help. */
@@ -99,6 +112,7 @@ export function helpText(): string {
     "  -V, --version  print the version",
     "",
     "Examples:",
+    "  isartor setup              guided first run (provider, key, tool, check)",
     "  isartor set-key -p groq    store a key (prompted, hidden)",
     "  isartor check              test the key and show what would run",
     "  isartor up                 start the gateway on 127.0.0.1:8080",
@@ -107,6 +121,7 @@ export function helpText(): string {
     "  isartor demo               watch the layers answer a bundled workload, no key needed",
     "  isartor mcp                the MCP server for a host: claude mcp add isartor -- isartor mcp",
     "  isartor connect claude     point Claude Code at the gateway (undo: --disconnect)",
+    "  isartor update             replace this binary with the latest signed release",
     "",
     "Configuration: ./isartor.toml, ~/.isartor/isartor.toml, ISARTOR__KEY variables (docs/configuration.md)",
   ].join("\n");
@@ -125,6 +140,7 @@ export async function main(argv: string[], io: CliIO = terminalIO()): Promise<nu
     return EXIT.ok;
   }
   if (name === "__serve") return await runServe(io);
+  if (name === "__health") return await runHealthcheck(io);
   const command = COMMANDS[name];
   if (!command) {
     io.err(`isartor: unknown command "${name}"; run \`isartor --help\` for the list`);

@@ -10,6 +10,7 @@ import { configuredBackend } from "../src/embed/build.ts";
 import { runtimeReadPaths } from "../src/embed/minilm.ts";
 import { type ModelEnv, modelPaths } from "../src/embed/models.ts";
 import { buildTargets, targetHosts } from "../src/providers/targets.ts";
+import { routerHost, routerReadPaths } from "../src/slm/build.ts";
 
 /** Whether the semantic cache runs, and with which embedder backend. */
 function semanticBackend(config: Config) {
@@ -32,6 +33,9 @@ export function allowedHosts(config: Config): string[] {
       hosts.push(`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`);
     } catch { /* a bad URL is reported by the embedder, which then falls back */ }
   }
+  // The L2 model server, when L2 runs on one.
+  const router = routerHost(config);
+  if (router) hosts.push(router);
   // The trace exporter's host, only while monitoring is on (Deno's exporter is
   // not gated by --allow-net; listing it keeps the allow-list honest).
   const otel = config.enable_monitoring
@@ -53,6 +57,7 @@ export function readPaths(config: Config, env: ModelEnv = {}): string[] {
     const p = modelPaths(config, env);
     paths.push(p.modelsDir, ...(p.hfHubDir ? [p.hfHubDir] : []), ...runtimeReadPaths());
   }
+  paths.push(...routerReadPaths(config, env));
   return [...new Set(paths)];
 }
 
@@ -100,4 +105,27 @@ export function otelEnvironment(
   }
   if (!endpoint) out.OTEL_EXPORTER_OTLP_ENDPOINT ??= "http://localhost:4318";
   return out;
+}
+
+/** The env var that points `isartor update` at another release server (tests only). */
+export const UPDATE_API_ENV = "ISARTOR_UPDATE_API_URL";
+
+/** The GitHub hosts a release lookup and its asset downloads (after redirects) use. */
+const GITHUB_RELEASE_HOSTS = [
+  "api.github.com:443",
+  "github.com:443",
+  "objects.githubusercontent.com:443",
+  "release-assets.githubusercontent.com:443",
+];
+
+/**
+ * The hosts `isartor update` may reach, and only it: the gateway's list
+ * ({@link allowedHosts}) never includes them. With `ISARTOR_UPDATE_API_URL`
+ * set (tests), that server alone. Every hop of a redirect is checked.
+ */
+export function updateHosts(env: Record<string, string | undefined>): string[] {
+  const override = env[UPDATE_API_ENV];
+  if (!override) return [...GITHUB_RELEASE_HOSTS];
+  const u = new URL(override);
+  return [`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`];
 }

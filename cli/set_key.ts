@@ -193,7 +193,11 @@ function writeToConfig(path: string, update: KeyUpdate): {
 }
 
 /** Runs `isartor set-key`. */
-export async function runSetKey(args: string[], io: CliIO): Promise<number> {
+export async function runSetKey(
+  args: string[],
+  io: CliIO,
+  readKey: (prompt: string) => Promise<string> = readSecret,
+): Promise<number> {
   const parsed = parse(args);
   if (parsed === null) {
     io.out(usage);
@@ -234,7 +238,7 @@ export async function runSetKey(args: string[], io: CliIO): Promise<number> {
     );
   } else if (!spec.local) {
     try {
-      key = await readSecret(`${spec.label} API key (input hidden): `);
+      key = await readKey(`${spec.label} API key (input hidden): `);
     } catch (e) {
       if (e instanceof InputCancelled) {
         io.err(`isartor set-key: ${e.message}; nothing was stored`);

@@ -58,7 +58,7 @@ function cacheDir(): Promise<string | null> {
 }
 
 /** The environment of a run: nothing of the test process's isartor settings. */
-async function baseEnv(home: string): Promise<Record<string, string>> {
+export async function baseEnv(home: string): Promise<Record<string, string>> {
   const env: Record<string, string> = { HOME: home, USERPROFILE: home, NO_COLOR: "1" };
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (k === "PATH" || k === "SYSTEMROOT" || k.startsWith("NPM_CONFIG_")) env[k] = v;
@@ -67,6 +67,23 @@ async function baseEnv(home: string): Promise<Record<string, string>> {
   const dir = await cacheDir();
   if (dir) env.DENO_DIR = dir;
   return env;
+}
+
+/** The `deno` arguments that run `isartor <args>` from source, as a user's `deno task isartor` does. */
+export function cliArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--config",
+    `${REPO_ROOT}/deno.json`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-net",
+    "--allow-sys",
+    `${REPO_ROOT}/cli/main.ts`,
+    ...args,
+  ];
 }
 
 /**
@@ -92,19 +109,7 @@ export async function cliSandbox(): Promise<CliSandbox> {
     dataDir: `${home}/.isartor`,
     async run(args, options = {}) {
       const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--config",
-          `${REPO_ROOT}/deno.json`,
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-run",
-          "--allow-net",
-          "--allow-sys",
-          `${REPO_ROOT}/cli/main.ts`,
-          ...args,
-        ],
+        args: cliArgs(args),
         cwd,
         clearEnv: true,
         env: { ...await baseEnv(home), ...options.env },
