@@ -24,11 +24,13 @@ import { fileTimestamp, formatTable, formatTargets } from "./format.ts";
 import { fetchLoadGenerator } from "./load.ts";
 import * as agentSession from "./scenarios/agent_session.ts";
 import * as cacheKey from "./scenarios/cache_key.ts";
+import * as contextOptimiser from "./scenarios/context_optimiser.ts";
 import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
 import * as semanticSearch from "./scenarios/semantic_search.ts";
 import * as embedding from "./scenarios/embedding.ts";
 import * as benignCheck from "./scenarios/benign_check.ts";
+import * as l2Router from "./scenarios/l2_router.ts";
 import { stopAllServers } from "./servers/spawn.ts";
 import type { LoadGenerator, ScenarioContext, ScenarioModule, TargetCheck } from "./types.ts";
 import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
@@ -38,10 +40,12 @@ export const SCENARIOS: readonly ScenarioModule[] = [
   overhead,
   exactCache,
   cacheKey,
+  contextOptimiser,
   agentSession,
   semanticSearch,
   embedding,
   benignCheck,
+  l2Router,
 ];
 
 /** Version of the results file layout. */

@@ -12,6 +12,7 @@ import { modelEnv } from "./up.ts";
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config/schema.ts";
 import { configuredBackend } from "../src/embed/build.ts";
+import { routerStatus } from "../src/slm/build.ts";
 import { similarityThreshold } from "../src/semantic/threshold.ts";
 import { buildTargets, targetProblem } from "../src/providers/targets.ts";
 import { isLoopback, splitHostPort } from "../src/server.ts";
@@ -60,6 +61,7 @@ export async function embedderModelStatus(config: Config): Promise<string | null
 export function layerReport(
   config: Config,
   modelStatus: string | null = null,
+  router: string | null = null,
 ): Record<string, string> {
   const mode = config.cache_mode;
   const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
@@ -83,7 +85,18 @@ export function layerReport(
         config.similarity_threshold === "auto" ? " (auto)" : ""
       }, ${store}${modelStatus ? `; ${modelStatus}` : ""}`
       : `off (cache_mode = "${mode}")`,
-    "L2 router": "not built yet",
+    "L2 router": router ??
+      (config.enable_slm_router
+        ? `on: ${config.router_backend}`
+        : "off (enable_slm_router = false)"),
+    "L2.5 context optimiser": config.enable_context_optimizer
+      ? `on: ${
+        [
+          config.context_optimizer_minify ? "minify" : "",
+          config.context_optimizer_dedup ? "dedup" : "",
+        ].filter(Boolean).join(" + ") || "no rules (both off)"
+      }`
+      : "off (enable_context_optimizer = false)",
     "L3 cloud": config.offline_mode
       ? `off (offline_mode: cloud calls refused; chain ${chain.join(" → ")})`
       : `on → ${chain.join(" → ")}`,
@@ -158,7 +171,11 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
     spinner.stop();
   }
   const gateway = gatewayReport(config);
-  const layers = layerReport(config, await embedderModelStatus(config));
+  const layers = layerReport(
+    config,
+    await embedderModelStatus(config),
+    await routerStatus(config, modelEnv()),
+  );
   const hosts = allowedHosts(config);
   const primary = results[0];
   const problems: string[] = [];

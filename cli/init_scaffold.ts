@@ -73,6 +73,13 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
     "The embedding server of backend remote: TEI or OpenAI-compatible URL, model, timeout",
   models_dir: 'Where `isartor models pull` keeps model files; "" means <data_dir>/models',
   embedding_threads: "WASM threads of the in-process embedder; 0: one per core, at most 4",
+  enable_slm_router:
+    "Let a small model (L2) answer simple single questions; off: a 0.5B model is often wrong",
+  router_backend: 'Where L2\'s model runs: "embedded" (wllama in process), "vllm" or "remote"',
+  vllm_url: 'L2 model server base URL (OpenAI-compatible), e.g. "http://127.0.0.1:8000/v1"',
+  vllm_model: "The model name the L2 server expects",
+  model_path: 'A GGUF file for the embedded L2 model; "" means `isartor models pull` default',
+  layer2: "L2 limits: timeout, answer tokens, classifier mode, caching, confidence, queue",
   provider_prices:
     "USD per million tokens per provider, for the estimated savings in `isartor stats`",
   log_requests: "Append one line per request (no prompts, no keys) to <data_dir>/requests.jsonl",
@@ -80,6 +87,12 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
   mcp_session_idle_secs: "Seconds an MCP session at /mcp may stay idle before it expires",
+  enable_context_optimizer:
+    "L2.5: a smaller prompt to the cloud (deterministic; x-isartor-optimize: off skips it)",
+  context_optimizer_minify:
+    "L2.5: drop comments, rule lines, trailing whitespace, blank runs in instructions",
+  context_optimizer_dedup:
+    "L2.5: keep a repeated instruction block once; fold identical tool-result lines",
 };
 
 /** Section titles, shown before the first key of each section. */
@@ -89,8 +102,10 @@ const SECTIONS: Readonly<Record<string, string>> = {
     "set them here to override",
   l3_timeout_secs: "Cloud calls (L3)",
   cache_mode: "Caches (L1a exact, L1b semantic)",
+  enable_slm_router: "L2 small-model router (off by default)",
   log_requests: "Telemetry",
   mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
+  enable_context_optimizer: "Context optimiser (L2.5)",
 };
 
 /** Keys written live (uncommented): safe, and the ones people change first. */

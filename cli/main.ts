@@ -54,7 +54,7 @@ const COMMANDS: Record<string, Command> = {
     run: runBench,
   },
   models: {
-    summary: "download and list the embedding models (semantic cache)",
+    summary: "download and list the local models (semantic cache embedder, L2 router)",
     usage: modelsUsage,
     run: runModels,
   },

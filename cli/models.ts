@@ -27,24 +27,33 @@ import {
   type PullEvent,
   pullModel,
 } from "../src/embed/models.ts";
+import { QWEN2_5_0_5B_INSTRUCT_Q4 } from "../src/slm/router_model.ts";
+import { isRemoteRouter } from "../src/slm/build.ts";
 import { loadCliConfig } from "./config.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
+
+/** Every model `isartor models` knows: the embedding model first, then the L2 router model. */
+export const ALL_MODELS: readonly ModelManifest[] = [...KNOWN_MODELS, QWEN2_5_0_5B_INSTRUCT_Q4];
 
 /** Help for `isartor models`. */
 export const usage = `isartor models <list|pull> [options]
 
-Embedding models for the semantic cache (embedding_backend = "minilm").
+The embedding model of the semantic cache (embedding_backend = "minilm") and
+the small model of the L2 router (${QWEN2_5_0_5B_INSTRUCT_Q4.name}, a 398 MB GGUF, for
+enable_slm_router with router_backend = "embedded").
 
   isartor models list [--json]
       Each known model: present and verified (SHA-256), and where.
   isartor models pull [--model NAME] [--variant q8|fp32|all] [--from DIR] [--dir DIR] [--json]
       Downloads the model files from the Hugging Face hub into models_dir
       (default <data_dir>/models) with a progress bar; an interrupted download
-      resumes; every file is checked against its pinned SHA-256.
+      resumes; every file is checked against its pinned SHA-256. Without
+      --model: the embedding model, and the router model too when L2 is on
+      with the embedded backend.
 
 Options:
-  --model NAME     the model (default ${KNOWN_MODELS[0].name})
-  --variant V      q8 (default: the int8 export, faster here), fp32, or all
+  --model NAME     ${ALL_MODELS.map((m) => m.name).join(" or ")}
+  --variant V      MiniLM: q8 (default: the int8 export, faster here), fp32, or all
   --from DIR       copy from a folder of model files instead of downloading (air-gapped)
   --dir DIR        use this models folder instead of models_dir
   --json           print the result as JSON
@@ -56,6 +65,7 @@ searched and reused), HF_ENDPOINT (another hub or mirror).
 Examples:
   isartor models pull
   isartor models pull --from /media/usb/all-MiniLM-L6-v2
+  isartor models pull --model ${QWEN2_5_0_5B_INSTRUCT_Q4.name}
   isartor models list --json | jq '.models[0].verified'`;
 
 /** What the command needs from outside; tests inject these. */
@@ -140,7 +150,8 @@ async function list(io: CliIO, paths: ModelPaths, models: readonly ModelManifest
   for (const { m, best } of rows) {
     const s = status(best);
     const color = s === "verified" ? "green" : s === "missing" ? "yellow" : "red";
-    io.out(`${style(io, m.name, "bold")}  ${m.model}, ${m.dims} dims, ${m.license}`);
+    const what = m.role === "router" ? "L2 router model (GGUF)" : `${m.dims} dims`;
+    io.out(`${style(io, m.name, "bold")}  ${m.model}, ${what}, ${m.license}`);
     io.out(`  status:   ${style(io, s, color)}${best?.ok ? ` (${best.variants.join(", ")})` : ""}`);
     io.out(`  where:    ${best?.folder ?? `${modelFolder(paths.modelsDir, m)} (not there yet)`}`);
     io.out(`  source:   ${m.repo} @ ${m.revision.slice(0, 12)}`);
@@ -199,7 +210,7 @@ export function progressRenderer(io: CliIO): { event(e: PullEvent): void; end():
 
 function parseVariants(v: string | undefined, m: ModelManifest): ModelVariant[] {
   const all = variantsOf(m);
-  if (v === undefined) return ["q8"];
+  if (v === undefined) return all.includes("q8") ? ["q8"] : all.slice(0, 1);
   if (v === "all") return all;
   if (!(all as string[]).includes(v)) {
     throw new UsageError(`--variant must be one of ${[...all, "all"].join(", ")}, got "${v}"`);
@@ -281,7 +292,7 @@ export async function runModels(args: string[], io: CliIO, deps: ModelsDeps = {}
     );
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const models = deps.models ?? KNOWN_MODELS;
+  const models = deps.models ?? ALL_MODELS;
   const config = deps.config ?? loadCliConfig({}, { warn: io.err }).config;
   const paths = modelPaths(config, deps.env ?? processEnv());
   if (values.dir) paths.modelsDir = values.dir.replace(/\/+$/, "");
@@ -295,10 +306,20 @@ export async function runModels(args: string[], io: CliIO, deps: ModelsDeps = {}
       `unknown model "${values.model}"; known: ${models.map((x) => x.name).join(", ")}`,
     );
   }
-  return await pull(io, paths, m, {
-    variants: parseVariants(values.variant, m),
-    from: values.from,
-    json: values.json,
-    deps,
-  });
+  const targets = [m];
+  // Without --model, the router model comes too when L2 would load it.
+  const router = models.find((x) => x.role === "router");
+  const wantsRouter = config.enable_slm_router && !isRemoteRouter(config) && !config.model_path;
+  if (!values.model && router && router !== m && wantsRouter && !values.from) targets.push(router);
+  let code: number = EXIT.ok;
+  for (const target of targets) {
+    const result = await pull(io, paths, target, {
+      variants: parseVariants(target === m ? values.variant : undefined, target),
+      from: values.from,
+      json: values.json,
+      deps,
+    });
+    if (result !== EXIT.ok) code = result;
+  }
+  return code;
 }

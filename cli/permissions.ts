@@ -10,6 +10,7 @@ import { configuredBackend } from "../src/embed/build.ts";
 import { runtimeReadPaths } from "../src/embed/minilm.ts";
 import { type ModelEnv, modelPaths } from "../src/embed/models.ts";
 import { buildTargets, targetHosts } from "../src/providers/targets.ts";
+import { routerHost, routerReadPaths } from "../src/slm/build.ts";
 
 /** Whether the semantic cache runs, and with which embedder backend. */
 function semanticBackend(config: Config) {
@@ -53,6 +54,9 @@ export function allowedHosts(config: Config): string[] {
       hosts.push(`${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`);
     } catch { /* a bad URL is reported by the embedder, which then falls back */ }
   }
+  // The L2 model server, when L2 runs on one.
+  const router = routerHost(config);
+  if (router) hosts.push(router);
   // The trace exporter's host, only while monitoring is on (Deno's exporter is
   // not gated by --allow-net; listing it keeps the allow-list honest).
   const otel = config.enable_monitoring
@@ -74,6 +78,7 @@ export function readPaths(config: Config, env: ModelEnv = {}): string[] {
     const p = modelPaths(config, env);
     paths.push(p.modelsDir, ...(p.hfHubDir ? [p.hfHubDir] : []), ...runtimeReadPaths());
   }
+  paths.push(...routerReadPaths(config, env));
   return [...new Set(paths)];
 }
 

@@ -37,6 +37,11 @@ import { CloudLayer } from "./layers/cloud.ts";
 import { FetchClient, Http1Client } from "./providers/http1_client.ts";
 import { ExactCacheLayer } from "./layers/exact_cache.ts";
 import { SemanticCacheLayer } from "./layers/semantic_cache.ts";
+import { RouterLayer } from "./layers/router.ts";
+import type { SlmBackend } from "./slm/backend.ts";
+import { buildRouterBackend, routerProblem } from "./slm/build.ts";
+import type { ModelEnv } from "./embed/models.ts";
+import { ContextOptimiserLayer } from "./layers/context_optimiser.ts";
 import { buildCacheBackends, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
@@ -85,6 +90,10 @@ export interface GatewayOptions {
   embedder?: Embedder;
   /** Where each config key came from (the CLI's loader knows; shown by the dashboard). */
   configOrigins?: Record<string, string>;
+  /** Replaces L2's small model (tests inject a loaded or failing one). */
+  slm?: SlmBackend | Promise<SlmBackend>;
+  /** HF_HOME and HOME, for finding the router model (the gateway reads no environment). */
+  modelEnv?: ModelEnv;
 }
 
 /** The protocol whose error envelope a path uses. */
@@ -97,7 +106,7 @@ export function protocolOfPath(path: string): WireProtocol {
 
 /** Builds the gateway from a validated config. Throws a one-line error if the config cannot work. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
-  const problem = targetProblem(config);
+  const problem = targetProblem(config) ?? routerProblem(config);
   if (problem) throw new GatewayError(500, "config_error", problem);
   const metrics = new Metrics();
   const targets = buildTargets(config);
@@ -152,7 +161,27 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       feed: backends.feed,
     }, metrics);
   }
-  const layers: Layer[] = [...(exact ? [exact] : []), ...(semantic ? [semantic] : []), cloud];
+  const router = config.enable_slm_router
+    ? RouterLayer.fromConfig(
+      config,
+      options.slm ?? buildRouterBackend(config, options.modelEnv),
+      metrics,
+    )
+    : null;
+  // L2.5 rewrites only what reaches L3: after the caches, whose keys use the original request.
+  const optimiser = config.enable_context_optimizer
+    ? new ContextOptimiserLayer({
+      minify: config.context_optimizer_minify,
+      dedup: config.context_optimizer_dedup,
+    })
+    : null;
+  const layers: Layer[] = [
+    ...(exact ? [exact] : []),
+    ...(semantic ? [semantic] : []),
+    ...(router ? [router] : []),
+    ...(optimiser ? [optimiser] : []),
+    cloud,
+  ];
   const pipeline = new Pipeline(layers, metrics.observeLayer);
   const recorder = createRecorder(config, targets[0].name, metrics);
   const chatDeps = {
@@ -171,7 +200,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     layers: {
       l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
       l1b: semantic ? semantic.describe() : "off",
-      l2: "not built yet",
+      l2: router ? router.describe() : "off",
+      l2_5: optimiser ? "on" : "off",
       l3: "on",
     },
     cache_store: backends.status(),
@@ -468,6 +498,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       cloud.close();
       await recorder.close();
       await semantic?.close();
+      await router?.close();
       // The exact cache closes the shared store; without it, the store is closed here.
       if (exact) await exact.cache.close();
       else await store?.close();

@@ -302,7 +302,8 @@ export function recordAnswer(
 ): Answer {
   // Only what the provider answered is recorded: an answer a cache served
   // (an L1b similarity match) must never become an exact hit for this request.
-  if (answer.status !== 200 || answer.layer !== "l3") {
+  // An L2 answer only with `layer2.cache_answers` (answer.cacheable).
+  if (answer.status !== 200 || (answer.layer !== "l3" && !answer.cacheable)) {
     // A provider's error answer (read whole) is what identical requests would get too.
     const shareable = answer.layer === "l3" && answer.status >= 400 && answer.body.kind === "json";
     done(null, shareable ? { kind: "answer", answer } : undefined);

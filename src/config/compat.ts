@@ -61,6 +61,8 @@ const FLAT_ALIASES: Record<string, Alias> = {
     convert: (v) => SEMANTIC_BACKENDS[String(v).toLowerCase()] ?? v,
   },
   tei_url: { to: ["embedding_sidecar", "sidecar_url"] },
+  local_slm_url: { to: ["vllm_url"] },
+  local_slm_model: { to: ["vllm_model"] },
 };
 
 /** Section-style TOML: `[section] key` → our flat key. */
@@ -190,22 +192,11 @@ const any = () => true;
  * as unused. Keys that this build's schema knows are never looked up here.
  */
 export const PLANNED_KEYS: Readonly<Record<string, PlannedKey>> = {
-  enable_slm_router: { feature: "the L2 router", harmless: off },
-  router_backend: { feature: "the L2 router", harmless: any },
-  vllm_url: { feature: "the L2 router", harmless: any },
-  vllm_model: { feature: "the L2 router", harmless: any },
-  model_path: { feature: "the L2 router", harmless: any },
-  layer2: { feature: "the L2 router", harmless: any },
-  local_slm_url: { feature: "the L2 router", harmless: any },
-  local_slm_model: { feature: "the L2 router", harmless: any },
-  inference_engine: { feature: "the L2 router", harmless: any },
+  inference_engine: { feature: "choosing the L2 inference engine", harmless: any },
   classifier_routing: {
     feature: "classifier routing",
     harmless: (v) => !isTable(v) || !v.enabled,
   },
-  enable_context_optimizer: { feature: "the L2.5 context optimiser", harmless: any },
-  context_optimizer_dedup: { feature: "the L2.5 context optimiser", harmless: any },
-  context_optimizer_minify: { feature: "the L2.5 context optimiser", harmless: any },
   enable_request_logs: { feature: "request/response body logging", harmless: off },
   request_log_path: { feature: "request/response body logging", harmless: any },
   usage_log_path: { feature: "usage windows and quotas", harmless: any },
@@ -241,8 +232,8 @@ export interface LegacyReport {
  *
  * @example
  * ```ts
- * legacyProblems({ enable_slm_router: true }, ["enable_slm_router"], () => "isartor.toml").problem;
- * // "config error: enable_slm_router = true (from isartor.toml): the L2 router is not built yet; ..."
+ * legacyProblems({ enable_request_logs: true }, ["enable_request_logs"], () => "isartor.toml").problem;
+ * // "config error: enable_request_logs = true (from isartor.toml): request/response body logging is not built yet; ..."
  * ```
  */
 export function legacyProblems(

@@ -75,8 +75,9 @@ const DEFAULTS: Record<string, unknown> = ConfigSchema.parse({});
 
 /** Converts one environment string to the type its key expects. */
 function coerceEnvValue(path: string[], raw: string): unknown {
-  const top = path[0];
-  const expected = path.length === 1 ? DEFAULTS[top] : "";
+  // A nested key (`layer2.cache_answers`) converts to the type of its own default.
+  const found = valueAt(DEFAULTS, path);
+  const expected = found === undefined ? (path.length === 1 ? undefined : "") : found;
   if (typeof expected === "string") return raw;
   if (typeof expected === "number") {
     const n = Number(raw);

@@ -137,6 +137,34 @@ export const ConfigSchema = z.object({
   embedding_threads: z.coerce.number().int().min(0).max(16).default(0),
   // --- end embeddings ---
 
+  // --- L2 small-model router (src/layers/router.ts, src/slm/, docs/architecture.md) ---
+  /** Let a small model answer simple, self-contained questions (off by default). */
+  enable_slm_router: z.boolean().default(false),
+  /** "embedded" (wllama in process) or "vllm" / "remote" (an OpenAI-compatible server at vllm_url). */
+  router_backend: z.enum(["embedded", "vllm", "remote"]).default("embedded"),
+  /** The router model server's base URL, with or without /v1. */
+  vllm_url: z.string().default(""),
+  /** The model name the router model server expects. */
+  vllm_model: z.string().default(""),
+  /** A GGUF file for the embedded backend; "" means the pinned default from `isartor models pull`. */
+  model_path: z.string().default(""),
+  layer2: z.object({
+    timeout_seconds: z.coerce.number().positive().default(10),
+    max_answer_tokens: z.coerce.number().int().positive().default(256),
+    classifier_mode: z.enum(["binary", "tiered"]).default("binary"),
+    cache_answers: z.boolean().default(false),
+    min_confidence: z.coerce.number().gt(0).max(1).default(0.8),
+    max_queue: z.coerce.number().int().min(0).default(4),
+  }).default({
+    timeout_seconds: 10,
+    max_answer_tokens: 256,
+    classifier_mode: "binary",
+    cache_answers: false,
+    min_confidence: 0.8,
+    max_queue: 4,
+  }),
+  // --- end L2 ---
+
   // --- Telemetry: `isartor stats` and `isartor logs --requests` (src/telemetry/) ---
   /** USD per million tokens per provider, for "estimated cost saved"; overrides the built-in estimates. */
   provider_prices: z.record(
@@ -156,6 +184,15 @@ export const ConfigSchema = z.object({
   /** Put the last user turn into the root span (off: spans never hold prompt text). */
   otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
+
+  // --- Context optimiser, L2.5 (src/layers/context_optimiser.ts, docs/context-optimiser.md) ---
+  /** Rewrite what goes to L3 into a smaller prompt (deterministic; `x-isartor-optimize: off` skips it). */
+  enable_context_optimizer: z.boolean().default(true),
+  /** Comments, decorative rule lines, trailing whitespace and blank runs in instructions. */
+  context_optimizer_minify: z.boolean().default(true),
+  /** Repeated instruction blocks kept once; identical tool-result line runs folded. */
+  context_optimizer_dedup: z.boolean().default(true),
+  // --- end context optimiser ---
 
   // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
   /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
@@ -221,4 +258,18 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   otel_exporter_endpoint: 'set it to the collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "set it to true or false",
   mcp_session_idle_secs: "set it to a positive number of seconds, e.g. 3600",
+  enable_slm_router: "set it to true or false",
+  router_backend: 'use "embedded", "vllm" or "remote"',
+  vllm_url: 'set it to the model server\'s base URL, e.g. "http://127.0.0.1:8000/v1"',
+  vllm_model: 'set it to the model the server serves, e.g. "qwen2.5-0.5b-instruct"',
+  model_path: 'set it to a GGUF file, or "" for the default from `isartor models pull`',
+  layer2: "write it as a table, e.g. [layer2] timeout_seconds = 10",
+  max_answer_tokens: "set it to a positive whole number of tokens, e.g. 256",
+  classifier_mode: 'use "binary" or "tiered"',
+  cache_answers: "set it to true or false",
+  min_confidence: "set it to a number above 0 and at most 1, e.g. 0.8",
+  max_queue: "set it to a whole number of waiting requests, e.g. 4",
+  enable_context_optimizer: "set it to true or false",
+  context_optimizer_minify: "set it to true or false",
+  context_optimizer_dedup: "set it to true or false",
 };

@@ -12,8 +12,8 @@
  * @module
  */
 
-/** Which ONNX variant a file belongs to; files without one are always needed. */
-export type ModelVariant = "q8" | "fp32";
+/** Which ONNX (or GGUF) variant a file belongs to; files without one are always needed. */
+export type ModelVariant = "q8" | "fp32" | "q4_k_m";
 
 /** One file of a model. */
 export interface ModelFile {
@@ -37,8 +37,10 @@ export interface ModelManifest {
   repo: string;
   /** Pinned commit of that repository. */
   revision: string;
-  /** Vector length. */
+  /** Vector length (0 for a chat model). */
   dims: number;
+  /** What the model is for: the embedder (default) or the L2 router. */
+  role?: "embedding" | "router";
   /** Licence of the weights, for `isartor models list`. */
   license: string;
   files: ModelFile[];

@@ -199,6 +199,7 @@ Deno.test("check --json: parses, with providers, layers, gateway and network", a
       assert.equal(report.gateway.loopback, true);
       assert.equal(report.gateway.gateway_key, false);
       assert.match(report.layers["L3 cloud"], /^on/);
+      assert.match(report.layers["L2.5 context optimiser"], /^on: minify \+ dedup$/);
     });
   } finally {
     await mock.close();

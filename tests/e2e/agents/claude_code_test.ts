@@ -1,15 +1,7 @@
 // Claude Code (the real CLI from npm) through the gateway, against the mock provider.
 import { ensureCli } from "../../support/agent_clis.ts";
-import {
-  agentClisSkipped,
-  type AgentRig,
-  assertAllFromL1a,
-  assertRun,
-  describeRun,
-  startAgentRig,
-} from "../../support/agent_harness.ts";
-import { AFTER_TOOL_PREFIX, TOOL_LOOP_TRIGGER } from "../../support/agent_script.ts";
-import { DEFAULT_ANSWER_TEXT } from "../../support/mock_upstream.ts";
+import { agentClisSkipped, type AgentRig, startAgentRig } from "../../support/agent_harness.ts";
+import { type AgentAnswer, agentScenario } from "../../support/agent_scenario.ts";
 
 const skip = agentClisSkipped();
 if (skip) console.log(`claude code: skipped: ${skip}`);
@@ -28,7 +20,7 @@ function claudeEnv(rig: AgentRig): Record<string, string> {
   };
 }
 
-async function claude(rig: AgentRig, prompt: string, extra: string[] = []) {
+async function claude(rig: AgentRig, prompt: string): Promise<AgentAnswer> {
   const bin = await ensureCli("claude");
   const r = await rig.run(bin, [
     "-p",
@@ -37,38 +29,12 @@ async function claude(rig: AgentRig, prompt: string, extra: string[] = []) {
     "json",
     "--allowedTools",
     "Bash(echo:*)",
-    ...extra,
   ], { env: claudeEnv(rig) });
   let result = "";
   try {
     result = String(JSON.parse(r.stdout).result ?? "");
-  } catch { /* assertRun shows stdout */ }
+  } catch { /* the scenario shows stdout */ }
   return { ...r, result };
-}
-
-async function scenario(rig: AgentRig, label: string, extra: string[] = []) {
-  const first = await claude(rig, "Say hello.", extra);
-  console.log(describeRun(`${label} first run`, first));
-  assertRun(first.code === 0 && first.result.includes(DEFAULT_ANSWER_TEXT), first, "first run");
-
-  const loopPrompt =
-    `${TOOL_LOOP_TRIGGER}: run \`${rig.loop.command}\` and tell me what it printed.`;
-  const loop = await claude(rig, loopPrompt, extra);
-  console.log(describeRun(`${label} tool loop`, loop));
-  assertRun(
-    loop.code === 0 && loop.result.includes(`${AFTER_TOOL_PREFIX} isartor-tool-ok`),
-    loop,
-    "tool loop",
-  );
-  assertRun(rig.loop.steps.some((s) => s.step === "tool_call" && s.tool === "Bash"), loop, "Bash");
-
-  const again = await claude(rig, loopPrompt, extra);
-  console.log(describeRun(`${label} second run`, again));
-  assertRun(again.code === 0 && again.result === loop.result, again, "second run");
-  assertAllFromL1a(again, `${label} second run`);
-  if (first.refused.length || loop.refused.length || again.refused.length) {
-    console.log(`${label} refused: ${[...first.refused, ...loop.refused, ...again.refused]}`);
-  }
 }
 
 Deno.test({
@@ -76,7 +42,11 @@ Deno.test({
   ignore: skip !== null,
   async fn() {
     await using rig = await startAgentRig({ provider: "anthropic" });
-    await scenario(rig, "claude code");
+    await agentScenario(rig, {
+      label: "claude code",
+      tool: "Claude Code",
+      ask: (p) => claude(rig, p),
+    });
   },
 });
 
@@ -85,6 +55,10 @@ Deno.test({
   ignore: skip !== null,
   async fn() {
     await using rig = await startAgentRig({ provider: "openai_compatible" });
-    await scenario(rig, "claude code via openai-compatible");
+    await agentScenario(rig, {
+      label: "claude code via openai-compatible",
+      tool: "Claude Code",
+      ask: (p) => claude(rig, p),
+    });
   },
 });

@@ -91,16 +91,20 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
   assert.deepEqual(config.provider_prices.groq, { input_per_mtok: 0.59, output_per_mtok: 0.79 });
   assert.equal(config.model_aliases.fast, "llama-3.1-8b-instant");
   assert.equal(config.fallback_providers[0].provider, "openai");
+  assert.equal(config.enable_slm_router, false);
+  assert.equal(config.router_backend, "embedded");
+  assert.equal(config.layer2.classifier_mode, "tiered");
+  // The context optimiser's keys are honoured, with their meaning.
+  assert.equal(config.enable_context_optimizer, true);
+  assert.equal(config.context_optimizer_dedup, true);
+  assert.equal(config.context_optimizer_minify, true);
   // Nothing dropped in silence: every key of a feature not built here is reported.
   const unused = loaded.unusedKeys.join("\n");
   for (
     const key of [
-      "enable_slm_router",
-      "enable_context_optimizer",
       "enable_request_logs",
       "usage_window_hours",
       "provider_health_check_interval_secs",
-      "slm_router",
     ]
   ) {
     assert.ok(unused.includes(key), `${key} missing from:\n${unused}`);
@@ -149,10 +153,39 @@ Deno.test("compat: our own flat key wins over its legacy alias", () => {
 });
 
 Deno.test("compat: a feature that is not built yet refuses to start when turned on", () => {
-  const msg = refusal({}, { ISARTOR__ENABLE_SLM_ROUTER: "true" });
-  assert.match(msg, /enable_slm_router = true \(from environment ISARTOR__ENABLE_SLM_ROUTER\)/);
-  assert.match(msg, /L2 router is not built yet; fix: remove enable_slm_router/);
-  assert.match(refusal({}, { ISARTOR__ENABLE_REQUEST_LOGS: "true" }), /body logging/);
+  const msg = refusal({}, { ISARTOR__ENABLE_REQUEST_LOGS: "true" });
+  assert.match(msg, /enable_request_logs = true \(from environment ISARTOR__ENABLE_REQUEST_LOGS\)/);
+  assert.match(msg, /body logging is not built yet; fix: remove enable_request_logs/);
+});
+
+Deno.test("compat: the L2 keys are honoured, and a wrong value fails in one line", () => {
+  const { config } = load({}, {
+    ISARTOR__ENABLE_SLM_ROUTER: "true",
+    ISARTOR__ROUTER_BACKEND: "vllm",
+    ISARTOR__LOCAL_SLM_URL: "http://127.0.0.1:8000",
+    ISARTOR__LAYER2__TIMEOUT_SECONDS: "3",
+    ISARTOR__LAYER2__CACHE_ANSWERS: "true",
+  });
+  assert.equal(config.enable_slm_router, true);
+  assert.equal(config.router_backend, "vllm");
+  assert.equal(config.vllm_url, "http://127.0.0.1:8000");
+  assert.equal(config.layer2.timeout_seconds, 3);
+  assert.equal(config.layer2.cache_answers, true);
+  const msg = refusal({}, { ISARTOR__LAYER2__CLASSIFIER_MODE: "fuzzy" });
+  assert.doesNotMatch(msg, /\n/);
+  assert.match(msg, /layer2\.classifier_mode = "fuzzy".*fix: use "binary" or "tiered"/);
+  assert.match(refusal({}, { ISARTOR__ROUTER_BACKEND: "gpu" }), /router_backend = "gpu"/);
+});
+
+Deno.test("compat: the context optimiser's keys of the replaced gateway are read as ours", () => {
+  const { config, unusedKeys } = load({}, {
+    ISARTOR__ENABLE_CONTEXT_OPTIMIZER: "false",
+    ISARTOR__CONTEXT_OPTIMIZER_DEDUP: "false",
+  });
+  assert.equal(config.enable_context_optimizer, false);
+  assert.equal(config.context_optimizer_dedup, false);
+  assert.equal(config.context_optimizer_minify, true);
+  assert.deepEqual(unusedKeys.filter((k) => k.includes("context_optimizer")), []);
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {
