@@ -24,6 +24,7 @@ import { fileTimestamp, formatTable, formatTargets } from "./format.ts";
 import { fetchLoadGenerator } from "./load.ts";
 import * as agentSession from "./scenarios/agent_session.ts";
 import * as cacheKey from "./scenarios/cache_key.ts";
+import * as contextOptimiser from "./scenarios/context_optimiser.ts";
 import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
 import * as semanticSearch from "./scenarios/semantic_search.ts";
@@ -39,6 +40,7 @@ export const SCENARIOS: readonly ScenarioModule[] = [
   overhead,
   exactCache,
   cacheKey,
+  contextOptimiser,
   agentSession,
   semanticSearch,
   embedding,

@@ -22,6 +22,7 @@ import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { allowedHosts } from "./permissions.ts";
 import { probeFix, type ProbeResult, probeTarget, statusText } from "./probe.ts";
 import { startSpinner } from "./spinner.ts";
+import { probeCacheStore, type StoreProbe } from "../src/cache/store_probe.ts";
 
 /** Help for `isartor check`. */
 export const usage = `isartor check [--json] [--timeout S]
@@ -66,6 +67,8 @@ export function layerReport(
   const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
   const store = config.cache_backend === "kv"
     ? `kv on disk (${config.data_dir}/cache.kv)`
+    : config.cache_backend === "redis"
+    ? "redis, shared by the replicas (see Cache store)"
     : "memory (lost on restart)";
   const chain = [config.llm_provider, ...config.fallback_providers.map((f) => f.provider)];
   const backend = configuredBackend(config);
@@ -86,6 +89,14 @@ export function layerReport(
       (config.enable_slm_router
         ? `on: ${config.router_backend}`
         : "off (enable_slm_router = false)"),
+    "L2.5 context optimiser": config.enable_context_optimizer
+      ? `on: ${
+        [
+          config.context_optimizer_minify ? "minify" : "",
+          config.context_optimizer_dedup ? "dedup" : "",
+        ].filter(Boolean).join(" + ") || "no rules (both off)"
+      }`
+      : "off (enable_context_optimizer = false)",
     "L3 cloud": config.offline_mode
       ? `off (offline_mode: cloud calls refused; chain ${chain.join(" → ")})`
       : `on → ${chain.join(" → ")}`,
@@ -150,8 +161,12 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   }
   const spinner = startSpinner(io, "checking providers...");
   let results: ProbeResult[];
+  let cacheStore: StoreProbe;
   try {
-    results = await Promise.all(buildTargets(config).map((t) => probeTarget(t, opts.timeout)));
+    [results, cacheStore] = await Promise.all([
+      Promise.all(buildTargets(config).map((t) => probeTarget(t, opts.timeout))),
+      probeCacheStore(config, opts.timeout),
+    ]);
   } finally {
     spinner.stop();
   }
@@ -191,6 +206,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
           latency_ms: r.latencyMs,
         })),
         layers,
+        cache_store: cacheStore,
         gateway: {
           bind: gateway.bind,
           loopback: gateway.loopback,
@@ -238,6 +254,16 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   io.out(bold("Layers"));
   const lw = Math.max(...Object.keys(layers).map((k) => k.length)) + 1;
   for (const [k, v] of Object.entries(layers)) io.out(`  ${`${k}:`.padEnd(lw)}  ${v}`);
+  if (cacheStore.status !== "local") {
+    io.out("");
+    io.out(bold("Cache store"));
+    const line = `  ${cacheStore.backend} at ${cacheStore.target}: ${
+      cacheStore.status === "ok"
+        ? `answers (PING ${cacheStore.latency_ms} ms)`
+        : `unreachable (${cacheStore.message}); the gateway would serve from memory and upstream until it answers`
+    }`;
+    io.out(style(io, line, cacheStore.status === "ok" ? "green" : "yellow"));
+  }
   io.out("");
   io.out(bold("Gateway"));
   io.out(`  bind:  ${gateway.bind}${gateway.loopback ? " (loopback: this machine only)" : ""}`);

@@ -50,11 +50,21 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   l3_http_client:
     'How cloud calls are sent: "pooled" (HTTP/1.1 keep-alive), "fetch" (honours HTTPS_PROXY), "auto"',
   cache_mode: 'Which caches answer: "exact", "semantic", "both" or "off"',
-  cache_backend: 'Where the exact cache lives: "kv" (on disk in data_dir) or "memory"',
+  cache_backend:
+    'Where the caches live: "kv" (on disk in data_dir), "memory", or "redis" (shared by replicas)',
   cache_ttl_secs: "Seconds a cached answer stays valid",
   cache_max_capacity: "Most answers kept in the cache",
   cache_max_bytes: "Most bytes the cache may hold",
   cache_sampled_requests: "Also cache answers to sampled requests (temperature > 0)",
+  redis_url:
+    "The Redis of cache_backend redis: redis://[user:password@]host:port[/db], rediss:// for TLS",
+  redis_db: "The Redis database number when redis_url names none",
+  redis_cluster_nodes:
+    'Redis Cluster seed nodes, e.g. ["redis://10.0.0.1:7000"] (then redis_url is not used)',
+  redis_key_prefix: "First part of every Redis key (several deployments can share one Redis)",
+  redis_command_timeout_ms:
+    "Longest a Redis command may take before memory and upstream serve instead",
+  redis_lock_ttl_secs: "Expiry of the cross-replica single-flight lock, in seconds",
   similarity_threshold:
     'Similarity a semantic (L1b) match needs: "auto" (per embedder) or a number up to 1',
   semantic_max_entries_per_partition:
@@ -82,6 +92,12 @@ export const KEY_COMMENTS: Readonly<Record<string, string>> = {
   otel_exporter_endpoint: 'The collector\'s OTLP/HTTP URL, e.g. "http://127.0.0.1:4318"',
   otel_capture_content: "Put the last user turn into traces (off: no prompt text in spans)",
   mcp_session_idle_secs: "Seconds an MCP session at /mcp may stay idle before it expires",
+  enable_context_optimizer:
+    "L2.5: a smaller prompt to the cloud (deterministic; x-isartor-optimize: off skips it)",
+  context_optimizer_minify:
+    "L2.5: drop comments, rule lines, trailing whitespace, blank runs in instructions",
+  context_optimizer_dedup:
+    "L2.5: keep a repeated instruction block once; fold identical tool-result lines",
 };
 
 /** Section titles, shown before the first key of each section. */
@@ -94,6 +110,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   enable_slm_router: "L2 small-model router (off by default)",
   log_requests: "Telemetry",
   mcp_session_idle_secs: "MCP server (/mcp and `isartor mcp`)",
+  enable_context_optimizer: "Context optimiser (L2.5)",
 };
 
 /** Keys written live (uncommented): safe, and the ones people change first. */

@@ -18,14 +18,35 @@ function semanticBackend(config: Config) {
   return on ? configuredBackend(config) : null;
 }
 
+/** `host:port` of each Redis node the shared cache uses (`cache_backend = "redis"`). */
+export function redisHosts(config: Config): string[] {
+  if (config.cache_backend !== "redis") return [];
+  const urls = config.redis_cluster_nodes.length ? config.redis_cluster_nodes : [config.redis_url];
+  const out: string[] = [];
+  for (const url of urls) {
+    try {
+      const u = new URL(url);
+      out.push(`${u.hostname}:${u.port || "6379"}`);
+    } catch { /* the schema refuses URLs that are not redis:// or rediss:// */ }
+  }
+  return out;
+}
+
 /**
- * The hosts the gateway may reach: the providers of the chain, and the
- * embedding server when `embedding_backend = "remote"`. What `isartor check`
+ * What node-redis reads from the environment, by name: the gateway gets these
+ * two variables and no others.
+ */
+export const REDIS_CLIENT_ENV = ["REDIS_DEBUG_MAINTENANCE", "REDIS_EMIT_DIAGNOSTICS"];
+
+/**
+ * The hosts the gateway may reach: the providers of the chain, the Redis
+ * nodes of a shared cache, and the embedding server when
+ * `embedding_backend = "remote"`. What `isartor check`
  * shows as the air-gap status. Model downloads happen in `isartor up`, never
  * in the gateway process.
  */
 export function allowedHosts(config: Config): string[] {
-  const hosts = targetHosts(buildTargets(config));
+  const hosts = [...targetHosts(buildTargets(config)), ...redisHosts(config)];
   const url = config.embedding_sidecar.sidecar_url;
   if (semanticBackend(config) === "remote" && url) {
     try {
@@ -68,6 +89,7 @@ export function gatewayPermissionFlags(config: Config, env: ModelEnv = {}): stri
     `--allow-net=${net.join(",")}`,
     `--allow-read=${readPaths(config, env).join(",")}`,
     `--allow-write=${config.data_dir}`,
+    ...(config.cache_backend === "redis" ? [`--allow-env=${REDIS_CLIENT_ENV.join(",")}`] : []),
   ];
 }
 

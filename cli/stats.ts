@@ -122,6 +122,13 @@ export function summary(io: CliIO, r: StatsReport, url: string, last: number): s
       num(t.output_tokens)
     } out (sent to providers)`,
     `  tokens saved     ${num(t.saved_input_tokens)} in / ${num(t.saved_output_tokens)} out`,
+    ...(t.optimised_requests
+      ? [
+        `  L2.5 optimiser   ${
+          num(t.optimised_tokens_saved ?? 0)
+        } prompt tokens removed (est.) from ${num(t.optimised_requests)} requests`,
+      ]
+      : []),
     `  est. cost saved  ${style(io, usd(t.saved_cost_usd), "green")}${priceNote(r)}`,
   );
   const tools = Object.entries(r.tools).sort((a, b) => b[1].requests - a[1].requests);

@@ -201,3 +201,17 @@ export function setTableKey(text: string, table: string, key: string, value: Tom
   }
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * Removes `key = ...` from inside `[table]` (other lines, comments included, stay). The table
+ * itself stays, even when left empty (see {@linkcode removeTable}).
+ */
+export function removeTableKey(text: string, table: string, key: string): string {
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  const range = tableRange(lines, table);
+  if (!range) return text;
+  const at = lines.slice(range[0] + 1, range[1]).findIndex((l) => keyLine(key).test(l));
+  if (at < 0) return text;
+  lines.splice(range[0] + 1 + at, 1);
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}

@@ -43,7 +43,8 @@ import { RouterLayer } from "./layers/router.ts";
 import type { SlmBackend } from "./slm/backend.ts";
 import { buildRouterBackend, routerProblem } from "./slm/build.ts";
 import type { ModelEnv } from "./embed/models.ts";
-import { buildByteStore, buildRecordingCache } from "./cache/build.ts";
+import { ContextOptimiserLayer } from "./layers/context_optimiser.ts";
+import { buildCacheBackends, buildRecordingCache } from "./cache/build.ts";
 import type { Embedder } from "./embed/embedder.ts";
 import { buildEmbedder } from "./embed/build.ts";
 import { similarityThreshold } from "./semantic/threshold.ts";
@@ -134,13 +135,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       upstreamProtocol(primary, protocol),
       config.model_aliases,
     );
-  // One persistent store for both caches.
-  const store = options.cacheStore ?? buildByteStore(config);
+  // One persistent store for both caches; with Redis also the feed and lock replicas share.
+  const backends = buildCacheBackends(
+    options.cacheStore ? { ...config, cache_backend: "memory" } : config,
+    metrics,
+  );
+  const store = options.cacheStore ?? backends.store;
   const exact = config.cache_mode === "exact" || config.cache_mode === "both"
-    ? new ExactCacheLayer(buildRecordingCache(config, metrics, store), {
+    ? new ExactCacheLayer(buildRecordingCache(config, metrics, store, backends.feed), {
       provider: upstreamId,
       upstreamModel,
       cacheSampled: config.cache_sampled_requests,
+      sharedFlight: backends.flight,
     }, metrics)
     : null;
   let semantic: SemanticCacheLayer | null = null;
@@ -155,6 +161,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxEntries: config.cache_max_capacity,
       maxEntriesPerPartition: config.semantic_max_entries_per_partition,
       maxBytes: config.cache_max_bytes,
+      feed: backends.feed,
     }, metrics);
   }
   const router = config.enable_slm_router
@@ -164,10 +171,18 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       metrics,
     )
     : null;
+  // L2.5 rewrites only what reaches L3: after the caches, whose keys use the original request.
+  const optimiser = config.enable_context_optimizer
+    ? new ContextOptimiserLayer({
+      minify: config.context_optimizer_minify,
+      dedup: config.context_optimizer_dedup,
+    })
+    : null;
   const layers: Layer[] = [
     ...(exact ? [exact] : []),
     ...(semantic ? [semantic] : []),
     ...(router ? [router] : []),
+    ...(optimiser ? [optimiser] : []),
     cloud,
   ];
   const pipeline = new Pipeline(layers, metrics.observeLayer);
@@ -189,8 +204,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       l1a: exact ? `on (${exact.cache.stats().backend})` : "off",
       l1b: semantic ? semantic.describe() : "off",
       l2: router ? router.describe() : "off",
+      l2_5: optimiser ? "on" : "off",
       l3: "on",
     },
+    cache_store: backends.status(),
     embedder: semantic
       ? {
         backend: semantic.embedder.name,
@@ -297,6 +314,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   );
   app.get("/api/v1/config", (c) => c.json(configReport(config, options.configOrigins ?? {})));
   const cacheDeps = {
+    backends,
     layer: exact,
     semantic,
     config,

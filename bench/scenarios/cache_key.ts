@@ -410,7 +410,7 @@ export const BODIES: readonly { id: string; label: string; make: () => Record<st
 // Timing
 
 /** Run lengths for the full and the quick run (seconds of timed work per measurement). */
-const SETTINGS = {
+export const SETTINGS = {
   full: { seconds: 1.5, warmupSeconds: 0.3, maxSamples: 20000 },
   quick: { seconds: 0.2, warmupSeconds: 0.05, maxSamples: 2000 },
 };
@@ -425,7 +425,7 @@ let sink = 0;
  * samples of `batch` calls each (batch sized so a sample lasts at least {@linkcode
  * MIN_SAMPLE_MS}), for about `seconds`. Each sample is the mean time per call of its batch.
  */
-function timeOp(
+export function timeOp(
   op: () => string,
   s: { seconds: number; warmupSeconds: number; maxSamples: number },
 ): SampleSummary & { batch: number } {

@@ -8,6 +8,12 @@
  * `experimental_bearer_token` (the file is then 0600), so Codex needs no
  * environment variable either.
  *
+ * Two more keys keep Codex on the gateway alone: `[features] plugins = false`
+ * (else every start syncs plugins from github.com, api.github.com and
+ * chatgpt.com, which a gateway provider has no login for) and `[analytics]
+ * enabled = false` (else it reports to ab.chatgpt.com). Both are set as keys
+ * inside the user's own tables, which keep their other lines.
+ *
  * @module
  */
 
@@ -36,6 +42,8 @@ export const codex: ConnectTarget = {
     const settings: Setting[] = [{ path: ["model_provider"], value: "isartor" }];
     if (ctx.model) settings.push({ path: ["model"], value: ctx.model });
     settings.push({ path: ["model_providers", "isartor"], value: provider });
+    settings.push({ path: ["features", "plugins"], value: false });
+    settings.push({ path: ["analytics", "enabled"], value: false });
     return [{
       path: codexConfigPath(ctx),
       format: "toml",

@@ -25,8 +25,10 @@ import {
 import { parse as parseToml } from "smol-toml";
 import {
   removeTable,
+  removeTableKey,
   removeTopLevelKey,
   setTable,
+  setTableKey,
   setTopLevelKeys,
   type TomlScalar,
 } from "../toml_edit.ts";
@@ -235,16 +237,26 @@ export function setSetting(
     }
     case "toml": {
       tomlParse(text, spec.path);
+      // A path names a table when its value is one (or, when removing, holds one now);
+      // else it is a `key = value` line at the top level or in its parent table.
+      const now = value === undefined ? readSetting(text, spec, path) : value;
+      const isTable = typeof now === "object" && now !== null;
+      if (isTable) {
+        const header = tomlHeader(path);
+        return value === undefined
+          ? removeTable(text, header)
+          : setTable(text, header, value as Record<string, TomlScalar>);
+      }
+      const key = String(path[path.length - 1]);
       if (path.length === 1) {
-        const key = String(path[0]);
         return value === undefined
           ? removeTopLevelKey(text, key)
           : setTopLevelKeys(text, { [key]: value as TomlScalar }, { fillCommented: false });
       }
-      const header = tomlHeader(path);
+      const table = tomlHeader(path.slice(0, -1));
       return value === undefined
-        ? removeTable(text, header)
-        : setTable(text, header, value as Record<string, TomlScalar>);
+        ? removeTableKey(text, table, key)
+        : setTableKey(text, table, key, value as TomlScalar);
     }
     case "dotenv":
       return setDotenv(

@@ -4,7 +4,13 @@
  * GOOGLE_GEMINI_BASE_URL points its Gemini API requests at the gateway (http
  * is allowed for localhost only) and GEMINI_API_KEY is the key it sends. The
  * auth type `gemini-api-key` is selected in `~/.gemini/settings.json` so it
- * does not ask for a Google login.
+ * does not ask for a Google login, and `privacy.usageStatisticsEnabled` is
+ * turned off (else it reports usage to play.googleapis.com), so it talks to
+ * the gateway only.
+ *
+ * Gemini CLI reads `~/.gemini/.env` only in a trusted folder (one the user
+ * trusted in its dialog, `~/.gemini/trustedFolders.json`); elsewhere it
+ * ignores it (see the notes).
  *
  * @module
  */
@@ -27,6 +33,7 @@ export const gemini: ConnectTarget = {
   files: (ctx) => {
     const settings: Setting[] = [
       { path: ["security", "auth", "selectedType"], value: "gemini-api-key" },
+      { path: ["privacy", "usageStatisticsEnabled"], value: false },
     ];
     if (ctx.model) settings.push({ path: ["model", "name"], value: ctx.model });
     return [
@@ -49,6 +56,8 @@ export const gemini: ConnectTarget = {
     ];
   },
   notes: () => [
+    "Gemini CLI reads ~/.gemini/.env in trusted folders only: trust your project when it asks " +
+    "(or run with GEMINI_CLI_TRUST_WORKSPACE=true), else it ignores the gateway settings",
     "a project .env (or .gemini/.env) found before ~/.gemini/.env wins; " +
     "set GOOGLE_GEMINI_BASE_URL there too if you have one",
     "the gateway answers the Gemini API (generateContent, streamGenerateContent) when its gemini routes are built in",

@@ -1,6 +1,7 @@
 /**
  * Builds the cache backends from config: the place where `cache_backend`
- * chooses the persistent store.
+ * chooses the persistent store, and where cluster mode adds the feed between
+ * replicas and the cross-replica lock.
  *
  * @module
  */
@@ -8,8 +9,13 @@
 import type { Config } from "../config/schema.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { ByteStore, StoreKey } from "./byte_store.ts";
+import type { CacheFeed } from "./cache_feed.ts";
 import { KvByteStore } from "./kv_store.ts";
 import { RecordingCache } from "./recording_cache.ts";
+import { redactRedisUrl, RedisConnection, redisUrlWithDb } from "./redis_client.ts";
+import { RedisCacheFeed } from "./redis_feed.ts";
+import { RedisByteStore } from "./redis_store.ts";
+import { RedisSharedFlight, type SharedFlight } from "./shared_flight.ts";
 
 /**
  * A ByteStore opened on first use, so the gateway can be built synchronously
@@ -50,11 +56,111 @@ export class LazyByteStore implements ByteStore {
   }
 }
 
+/** What `/health` and `isartor check` say about the persistent store. */
+export interface StoreStatus {
+  backend: string;
+  /** Where it is (a path, or a Redis URL without its password). */
+  target: string;
+  /** Whether it answers now (a shared store); null when not known without a request. */
+  answering: boolean | null;
+  last_error?: string;
+}
+
+/** The persistent store and, in cluster mode, what replicas share besides it. */
+export interface CacheBackends {
+  store: ByteStore | null;
+  /** Events between replicas (null without a shared store). */
+  feed: (CacheFeed & { stats(): unknown; close(): Promise<void> }) | null;
+  /** The cross-replica lock of the exact cache (null without a shared store). */
+  flight: SharedFlight | null;
+  status(): StoreStatus;
+  /** Shared entries by layer (a SCAN: for the stats API only); null without a shared store. */
+  sharedCounts(): Promise<{ l1a: number; l1b: number } | null>;
+}
+
 let lastWarning = 0;
 
+/** Counts a store failure and warns, one line a minute at most (a broken store must not flood the log). */
+export function storeFailed(metrics: Metrics | undefined, op: string, e: unknown): void {
+  metrics?.cacheStoreErrors.inc({ op });
+  if (Date.now() - lastWarning > 60_000) {
+    lastWarning = Date.now();
+    console.warn(
+      `[isartor] warning: cache store ${op} failed (${
+        (e as Error)?.message ?? String(e)
+      }); serving from memory and upstream until it is back`,
+    );
+  }
+}
+
+/** The cache backends `cache_backend` asks for. The exact and the semantic cache share the store. */
+export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBackends {
+  if (config.cache_backend !== "redis") {
+    const store = buildByteStore(config);
+    return {
+      store,
+      feed: null,
+      flight: null,
+      status: () => ({
+        backend: config.cache_backend,
+        target: config.cache_backend === "kv" ? `${config.data_dir}/cache.kv` : "process memory",
+        answering: null,
+      }),
+      sharedCounts: () => Promise.resolve(null),
+    };
+  }
+  const url = redisUrlWithDb(config.redis_url, config.redis_db);
+  const conn = RedisConnection.open({
+    url,
+    clusterNodes: config.redis_cluster_nodes,
+    commandTimeoutMs: config.redis_command_timeout_ms,
+    onError: (e) => storeFailed(metrics, "connect", e),
+  });
+  const store = new RedisByteStore(conn, config.redis_key_prefix);
+  const feed = new RedisCacheFeed(
+    conn,
+    store.base(["events"]),
+    (op, e) => storeFailed(metrics, op, e),
+  );
+  const flight = new RedisSharedFlight(
+    conn,
+    config.redis_lock_ttl_secs * 1000,
+    (key) => store.base(["lock", ...key]),
+    (op, e) => storeFailed(metrics, op, e),
+  );
+  const nodes = config.redis_cluster_nodes;
+  return {
+    store: {
+      kind: store.kind,
+      get: (k) => store.get(k),
+      set: (k, v, t) => store.set(k, v, t),
+      delete: (k) => store.delete(k),
+      deletePrefix: (p) => store.deletePrefix(p),
+      list: (p) => store.list(p),
+      // The feed reads on its own connection, closed with the store.
+      close: async () => {
+        await feed.close();
+        await store.close();
+      },
+    },
+    feed,
+    flight,
+    status: () => ({
+      backend: nodes.length ? "redis cluster" : "redis",
+      target: nodes.length ? nodes.map(redactRedisUrl).join(",") : redactRedisUrl(url),
+      answering: conn.ready,
+      ...(conn.lastError && !conn.ready ? { last_error: conn.lastError } : {}),
+    }),
+    sharedCounts: async () => ({
+      l1a: await store.count(["l1a"]),
+      l1b: await store.count(["l1b"]),
+    }),
+  };
+}
+
 /**
- * The persistent store `cache_backend` asks for, opened on first use (null for
- * "memory"). The exact and the semantic cache share it.
+ * The persistent store of a laptop: Deno KV opened on first use, or null for
+ * "memory". (Redis comes with its feed and lock: {@linkcode buildCacheBackends}.)
  */
 export function buildByteStore(config: Config): ByteStore | null {
   return config.cache_backend === "kv"
@@ -67,23 +173,14 @@ export function buildRecordingCache(
   config: Config,
   metrics: Metrics,
   store?: ByteStore | null,
+  feed?: CacheFeed | null,
 ): RecordingCache {
   const persistent = store === undefined ? buildByteStore(config) : store;
   return new RecordingCache(persistent, {
     maxEntries: config.cache_max_capacity,
     maxBytes: config.cache_max_bytes,
     ttlMs: config.cache_ttl_secs * 1000,
-    onStoreError: (op, e) => {
-      metrics.cacheStoreErrors.inc({ op });
-      // One line a minute at most: a broken disk must not flood the log.
-      if (Date.now() - lastWarning > 60_000) {
-        lastWarning = Date.now();
-        console.warn(
-          `[isartor] warning: cache store ${op} failed (${
-            (e as Error).message
-          }); serving without the persistent cache`,
-        );
-      }
-    },
+    feed: feed ?? undefined,
+    onStoreError: (op, e) => storeFailed(metrics, op, e),
   });
 }

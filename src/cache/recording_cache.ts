@@ -10,6 +10,7 @@
  */
 
 import type { ByteStore, StoreKey } from "./byte_store.ts";
+import type { CacheFeed } from "./cache_feed.ts";
 import { decodeRecording, encodeRecording, type Recording } from "./recording.ts";
 
 /** Limits and clock of a RecordingCache. */
@@ -20,6 +21,11 @@ export interface RecordingCacheOptions {
   now?: () => number;
   /** Called when the persistent store fails (for the warning and the metric). */
   onStoreError?: (op: string, error: unknown) => void;
+  /**
+   * Replicas sharing the store: deletions are announced on it, and other
+   * replicas' deletions drop the in-memory copies here.
+   */
+  feed?: CacheFeed;
 }
 
 interface Slot {
@@ -47,6 +53,9 @@ export class RecordingCache {
 
   constructor(readonly store: ByteStore | null, readonly options: RecordingCacheOptions) {
     this.#now = options.now ?? Date.now;
+    options.feed?.subscribe((e) => {
+      if (e.type === "delete") this.forgetLocal(e.prefix);
+    });
   }
 
   /** The recording under `key`, if present and fresh. */
@@ -96,8 +105,8 @@ export class RecordingCache {
     }
   }
 
-  /** Deletes every entry under a key prefix (memory and store); returns how many went. */
-  async deletePrefix(prefix: StoreKey): Promise<number> {
+  /** Drops the in-memory copies under a key prefix (the store keeps its own); returns how many. */
+  forgetLocal(prefix: StoreKey): number {
     const start = prefix.join("\u0000");
     let n = 0;
     for (const [id, slot] of [...this.#lru]) {
@@ -106,12 +115,21 @@ export class RecordingCache {
         n++;
       }
     }
+    return n;
+  }
+
+  /** Deletes every entry under a key prefix (memory and store, every replica); returns how many went. */
+  async deletePrefix(prefix: StoreKey): Promise<number> {
+    const n = this.forgetLocal(prefix);
     if (!this.store) return n;
     try {
       return Math.max(n, await this.store.deletePrefix(prefix));
     } catch (e) {
       this.#failed("delete", e);
       return n;
+    } finally {
+      // After the store: a replica told earlier could read the entry back.
+      this.options.feed?.publish({ type: "delete", prefix });
     }
   }
 

@@ -196,9 +196,6 @@ export const PLANNED_KEYS: Readonly<Record<string, PlannedKey>> = {
     feature: "classifier routing",
     harmless: (v) => !isTable(v) || !v.enabled,
   },
-  enable_context_optimizer: { feature: "the L2.5 context optimiser", harmless: any },
-  context_optimizer_dedup: { feature: "the L2.5 context optimiser", harmless: any },
-  context_optimizer_minify: { feature: "the L2.5 context optimiser", harmless: any },
   usage_log_path: { feature: "usage windows and quotas", harmless: any },
   usage_retention_days: { feature: "usage windows and quotas", harmless: any },
   usage_window_hours: { feature: "usage windows and quotas", harmless: any },
@@ -207,8 +204,6 @@ export const PLANNED_KEYS: Readonly<Record<string, PlannedKey>> = {
     harmless: (v) => !isTable(v) || Object.keys(v).length === 0,
   },
   provider_health_check_interval_secs: { feature: "provider health pings", harmless: any },
-  redis_url: { feature: "the Redis cache backend", harmless: any },
-  redis_db: { feature: "the Redis cache backend", harmless: any },
   embedding_model: { feature: "choosing the in-process embedding model", harmless: any },
   proxy_port: { feature: "the CONNECT proxy", harmless: any },
 };

@@ -60,6 +60,10 @@ const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
   return port >= 0 && port <= 65535;
 }, { message: "port must be between 0 and 65535" });
 
+const redisUrl = z.string().regex(/^rediss?:\/\/[^\s]+$/, {
+  message: "must be a redis:// or rediss:// URL",
+});
+
 /** The whole configuration. */
 export const ConfigSchema = z.object({
   host_port: hostPort.default("127.0.0.1:8080"),
@@ -106,12 +110,26 @@ export const ConfigSchema = z.object({
 
   // --- Caches (src/cache/, src/layers/exact_cache.ts) ---
   cache_mode: z.enum(["exact", "semantic", "both", "off"]).default("both"),
-  cache_backend: z.enum(["kv", "memory"]).default("kv"),
+  cache_backend: z.enum(["kv", "memory", "redis"]).default("kv"),
   cache_ttl_secs: z.number().positive().default(86400),
   cache_max_capacity: z.number().int().positive().default(10000),
   cache_max_bytes: z.number().int().positive().default(256 * 1024 * 1024),
   cache_sampled_requests: z.boolean().default(true),
   // --- end caches ---
+
+  // --- Shared cache on Redis, cache_backend = "redis" (src/cache/redis_*.ts, docs/deployment.md) ---
+  redis_url: redisUrl.default("redis://127.0.0.1:6379"),
+  /** The database number when `redis_url` names none (`/db`); Redis Cluster has only 0. */
+  redis_db: z.number().int().min(0).default(0),
+  /** Redis Cluster seed nodes; a comma-separated string works too (for the environment). */
+  redis_cluster_nodes: z.preprocess(
+    (v) => typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v,
+    z.array(redisUrl),
+  ).default([]),
+  redis_key_prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("isartor"),
+  redis_command_timeout_ms: z.number().int().positive().default(250),
+  redis_lock_ttl_secs: z.number().positive().default(15),
+  // --- end redis ---
 
   // --- Semantic cache, L1b (src/layers/semantic_cache.ts, docs/semantic-cache.md) ---
   /** Cosine similarity a match needs: "auto" (the active embedder's calibrated default) or (0, 1]. */
@@ -189,6 +207,15 @@ export const ConfigSchema = z.object({
   otel_capture_content: z.boolean().default(false),
   // --- end telemetry ---
 
+  // --- Context optimiser, L2.5 (src/layers/context_optimiser.ts, docs/context-optimiser.md) ---
+  /** Rewrite what goes to L3 into a smaller prompt (deterministic; `x-isartor-optimize: off` skips it). */
+  enable_context_optimizer: z.boolean().default(true),
+  /** Comments, decorative rule lines, trailing whitespace and blank runs in instructions. */
+  context_optimizer_minify: z.boolean().default(true),
+  /** Repeated instruction blocks kept once; identical tool-result line runs folded. */
+  context_optimizer_dedup: z.boolean().default(true),
+  // --- end context optimiser ---
+
   // --- MCP server at /mcp (src/mcp/, docs/mcp.md) ---
   /** Seconds an MCP session may sit idle before it expires (the client then initializes again). */
   mcp_session_idle_secs: z.number().positive().default(3600),
@@ -238,7 +265,14 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   copilot_github_url: 'set it to an http(s) URL, e.g. "https://github.com"',
   l3_http_client: 'set it to "auto", "pooled" or "fetch"',
   cache_mode: 'use "exact", "semantic", "both" or "off"',
-  cache_backend: 'use "kv" (on disk in data_dir) or "memory"',
+  cache_backend: 'use "kv" (on disk in data_dir), "memory" or "redis" (shared, see redis_url)',
+  redis_url: 'set it to a redis:// or rediss:// URL, e.g. "redis://user:password@127.0.0.1:6379/0"',
+  redis_db: "set it to a database number (0 or more), e.g. 0; or put it in redis_url as /0",
+  redis_cluster_nodes:
+    'list the cluster\'s nodes, e.g. ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]',
+  redis_key_prefix: 'use letters, digits, "_", "." or "-", e.g. "isartor"',
+  redis_command_timeout_ms: "set it to a positive whole number of milliseconds, e.g. 250",
+  redis_lock_ttl_secs: "set it to a positive number of seconds, e.g. 15",
   cache_ttl_secs: "set it to a positive number of seconds, e.g. 86400",
   cache_max_capacity: "set it to a positive whole number of entries, e.g. 10000",
   cache_max_bytes: "set it to a positive number of bytes, e.g. 268435456 (256 MiB)",
@@ -270,4 +304,7 @@ export const FIX_HINTS: Readonly<Record<string, string>> = {
   cache_answers: "set it to true or false",
   min_confidence: "set it to a number above 0 and at most 1, e.g. 0.8",
   max_queue: "set it to a whole number of waiting requests, e.g. 4",
+  enable_context_optimizer: "set it to true or false",
+  context_optimizer_minify: "set it to true or false",
+  context_optimizer_dedup: "set it to true or false",
 };

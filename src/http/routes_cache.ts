@@ -15,6 +15,7 @@ import type { SemanticCacheLayer } from "../layers/semantic_cache.ts";
 import { CODECS } from "../protocol/codecs.ts";
 import type { WireProtocol } from "../protocol/events.ts";
 import type { Config } from "../config/schema.ts";
+import type { CacheBackends } from "../cache/build.ts";
 import { parseJsonObject, readBodyLimited } from "./body.ts";
 import { GatewayError } from "./errors.ts";
 import { jsonResponse } from "./respond.ts";
@@ -31,6 +32,8 @@ export interface CacheRouteDeps {
   config: Config;
   /** The model `{prompt}` requests use (the primary provider's). */
   defaultModel: string;
+  /** The persistent store and what replicas share (for the shared entry count). */
+  backends?: CacheBackends;
 }
 
 function requireLayer(deps: CacheRouteDeps): ExactCacheLayer {
@@ -83,11 +86,20 @@ async function readCacheRequest(c: Context<GatewayEnv>, deps: CacheRouteDeps) {
 
 /** `GET /api/v1/cache/stats` */
 export function cacheStatsHandler(deps: CacheRouteDeps) {
-  return (c: Context<GatewayEnv>): Response => {
+  return async (c: Context<GatewayEnv>): Promise<Response> => {
     const layer = deps.layer;
+    let shared: Record<string, unknown> | null = null;
+    if (deps.backends?.feed) {
+      // Entries in the shared store over all replicas; the counters above stay per replica.
+      const entries = await deps.backends.sharedCounts().catch((e) => ({
+        error: (e as Error).message,
+      }));
+      shared = { store: deps.backends.status(), entries, feed: deps.backends.feed.stats() };
+    }
     return c.json({
       mode: deps.config.cache_mode,
       backend: layer?.cache.stats().backend ?? "off",
+      shared,
       ttl_secs: deps.config.cache_ttl_secs,
       sampled_requests: deps.config.cache_sampled_requests ? "cached" : "bypassed",
       l1a: layer ? { ...layer.counters, ...layer.cache.stats() } : null,

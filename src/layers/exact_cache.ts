@@ -14,6 +14,8 @@ import { cacheBypassReason, exactKey } from "../cache/cache_key.ts";
 import type { StoreKey } from "../cache/byte_store.ts";
 import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
 import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
+import type { SharedFlight } from "../cache/shared_flight.ts";
+import { clientGone } from "./cloud.ts";
 import type { RecordingCache } from "../cache/recording_cache.ts";
 import { type RawFacts, RawKeyMemo } from "../cache/raw_fingerprint.ts";
 import type { WireProtocol } from "../protocol/events.ts";
@@ -76,6 +78,8 @@ export interface ExactCacheOptions {
   upstreamModel: (protocol: WireProtocol, clientModel: string) => string;
   /** Cache requests that sample (temperature > 0 without a seed)? */
   cacheSampled: boolean;
+  /** Replicas sharing a store: identical misses on different replicas call once. */
+  sharedFlight?: SharedFlight | null;
 }
 
 /** Counters for the stats API. */
@@ -227,12 +231,30 @@ export class ExactCacheLayer implements Layer {
       return next();
     }
     settle ??= this.#flights.lead(id);
+    // Across replicas: this process's leader takes the shared lock, or waits for another's answer.
+    let release: (() => void) | undefined;
+    const shared = this.options.sharedFlight;
+    if (settle && shared && directives.read) {
+      const claim = await shared.claim<Recording>(key, () => this.cache.get(key), req.signal);
+      if (claim.kind === "answer" && canReplay(claim.value, req)) {
+        this.counters.coalesced++;
+        settle({ kind: "result", result: claim.value });
+        return this.#hit(claim.value, digest);
+      }
+      if (claim.kind === "lead") release = claim.release;
+      if (req.signal.aborted) {
+        release?.();
+        settle({ kind: "none" });
+        throw clientGone();
+      }
+    }
     const done: RecordDone = (rec, failure) => {
       if (rec) {
         this.counters.stores++;
-        // Writing never delays the client: the store is awaited in the background.
-        this.cache.set(key, rec).catch(() => {});
-      }
+        // Writing never delays the client: the store is awaited in the background,
+        // and the shared lock is released once the answer is there to be read.
+        this.cache.set(key, rec).catch(() => {}).finally(() => release?.());
+      } else release?.();
       settle?.(flightOutcome(rec, failure));
     };
     return await answerAndRecord(next, req, done);

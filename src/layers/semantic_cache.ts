@@ -25,7 +25,8 @@
  */
 
 import { cacheBypassReason } from "../cache/cache_key.ts";
-import type { ByteStore } from "../cache/byte_store.ts";
+import type { ByteStore, StoreKey } from "../cache/byte_store.ts";
+import type { CacheEvent, CacheFeed } from "../cache/cache_feed.ts";
 import { answerAndRecord, canReplay, type RecordDone, type Recording } from "../cache/recording.ts";
 import { AnswerFlights, flightOutcome, joinFlight, type Settle } from "./flight.ts";
 import { RecordingCache } from "../cache/recording_cache.ts";
@@ -39,10 +40,12 @@ import { partitionDigest, partitionId, type PartitionRef } from "../semantic/par
 import {
   ANSWER_PREFIX,
   answerKey,
+  decodeEntry,
   encodeEntry,
   ENTRY_PREFIX,
   entryKey,
   loadEntries,
+  type StoredEntry,
 } from "../semantic/persist.ts";
 import { type SemanticEntry, SemanticIndex } from "../semantic/semantic_index.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
@@ -64,6 +67,12 @@ export interface SemanticCacheOptions {
   maxEntriesPerPartition: number;
   /** Most bytes of recordings kept in memory (the store keeps the rest). */
   maxBytes: number;
+  /**
+   * Replicas sharing the store: new entries and deletions arrive from the
+   * others and keep the in-memory index current; local evictions then leave
+   * the shared entries alone (Redis `maxmemory` bounds the shared set).
+   */
+  feed?: CacheFeed | null;
   /** Longest wait for an embedding before the request passes on (default 2000 ms). */
   embedTimeoutMs?: number;
   now?: () => number;
@@ -138,7 +147,9 @@ export class SemanticCacheLayer implements Layer {
       ttlMs: options.ttlMs,
       now: this.#now,
       onStoreError: (op, e) => this.#storeFailed(op, e),
+      feed: options.feed ?? undefined,
     });
+    options.feed?.subscribe((e) => this.#onFeed(e));
   }
 
   /**
@@ -325,8 +336,9 @@ export class SemanticCacheLayer implements Layer {
       vector,
     );
     this.#forget(evicted);
-    // Writing never delays the client.
-    this.answers.set(answerKey(ref, id), rec).catch(() => {});
+    // Writing never delays the client. The recording goes first: another
+    // replica that sees the entry must find its answer.
+    const answered = this.answers.set(answerKey(ref, id), rec).catch(() => {});
     if (!this.store) return;
     const bytes = encodeEntry({
       embedder: this.#embedderId,
@@ -334,15 +346,54 @@ export class SemanticCacheLayer implements Layer {
       createdAt: rec.createdAt,
       vector,
     });
-    this.store.set(entryKey(ref, id), bytes, this.options.ttlMs).catch((e) =>
-      this.#storeFailed("set", e)
-    );
+    const key = entryKey(ref, id);
+    answered.then(() => this.store!.set(key, bytes, this.options.ttlMs))
+      .then(() => this.options.feed?.publish({ type: "put", key, value: bytes }))
+      .catch((e) => this.#storeFailed("set", e));
   }
 
-  /** Drops entries from the index, their recordings and their stored records. */
+  /** Another replica's new entry or deletion. */
+  #onFeed(e: CacheEvent): void {
+    if (e.type === "put") {
+      const entry = decodeEntry(e.key, e.value);
+      if (entry) this.#addStored(entry);
+      return;
+    }
+    const p: StoreKey = e.prefix;
+    if (p[0] !== ANSWER_PREFIX && p[0] !== ENTRY_PREFIX) return;
+    if (p.length === 2) this.index.removeTenant(p[1]);
+    else if (p.length === 5) {
+      const found = this.index.findId({ tenant: p[1], provider: p[2], digest: p[3] }, p[4]);
+      if (found) this.index.remove(found);
+    }
+  }
+
+  /** Adds a stored entry (from the store at start, or from the feed) unless it is known or stale. */
+  #addStored(e: StoredEntry): void {
+    if (e.embedder !== this.#embedderId || e.vector.length !== this.embedder.dims) return;
+    if (e.createdAt + this.options.ttlMs <= this.#now()) return;
+    // The same text answered here or seen before: the newer answer wins.
+    const same = this.index.findText(e.ref, e.text);
+    if (same && same.createdAt >= e.createdAt) return;
+    const { evicted } = this.index.add(
+      e.ref,
+      { id: e.id, text: e.text, features: gateFeatures(e.text), createdAt: e.createdAt },
+      e.vector,
+    );
+    this.#forget(evicted);
+  }
+
+  /**
+   * Drops entries from the index, their recordings and their stored records
+   * (with a shared store, only this replica's copies).
+   */
   #forget(entries: SemanticEntry[]): void {
     for (const e of entries) {
       this.index.remove(e);
+      if (this.options.feed) {
+        this.answers.forgetLocal(answerKey(e.ref, e.id));
+        continue;
+      }
       this.answers.deletePrefix(answerKey(e.ref, e.id)).catch(() => {});
       this.store?.delete(entryKey(e.ref, e.id)).catch((err) => this.#storeFailed("delete", err));
     }
@@ -367,12 +418,7 @@ export class SemanticCacheLayer implements Layer {
       for (const e of entries) {
         // An entry stored by this process meanwhile wins (same text, newer answer).
         if (this.index.findText(e.ref, e.text)) continue;
-        const { evicted } = this.index.add(
-          e.ref,
-          { id: e.id, text: e.text, features: gateFeatures(e.text), createdAt: e.createdAt },
-          e.vector,
-        );
-        this.#forget(evicted);
+        this.#addStored(e);
       }
     } catch (e) {
       this.#storeFailed("list", e);

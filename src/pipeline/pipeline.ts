@@ -18,7 +18,7 @@ export class Pipeline {
 
   /** The answer of the first layer that answers. */
   run(req: ChatRequest, ctx: RequestContext): Promise<Answer> {
-    const step = (i: number): Promise<Answer> => {
+    const step = (i: number, req: ChatRequest): Promise<Answer> => {
       const layer = this.layers[i];
       if (!layer) {
         return Promise.reject(
@@ -29,7 +29,8 @@ export class Pipeline {
       const span = layer.spanName ? ctx.trace?.layer(layer.spanName) : undefined;
       const timer = this.timer;
       const started = timer ? performance.now() : 0;
-      const next = () => {
+      // A layer may hand the rest of the cascade a rewritten request (L2.5 does).
+      const next = (rewritten?: ChatRequest) => {
         // A second call would be a second upstream request (Hono's compose refuses it too).
         if (called) {
           return Promise.reject(new Error(`layer ${layer.name} called next() twice`));
@@ -37,7 +38,7 @@ export class Pipeline {
         called = true;
         span?.passed();
         timer?.(layer.name, "passed", (performance.now() - started) / 1000);
-        return step(i + 1);
+        return step(i + 1, rewritten ?? req);
       };
       const answer = layer.handle(req, ctx, next);
       if (!span && !timer) return answer;
@@ -55,6 +56,6 @@ export class Pipeline {
         throw e;
       });
     };
-    return step(0);
+    return step(0, req);
   }
 }

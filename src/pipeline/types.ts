@@ -13,8 +13,8 @@ import type { Recording } from "../cache/recording.ts";
 /** The header that carried a client's own provider credential (Gemini's `?key=` counts as `x-goog-api-key`). */
 export type ClientCredentialHeader = "authorization" | "x-api-key" | "x-goog-api-key";
 
-/** The layer that answered, as reported in `X-Isartor-Layer`. */
-export type LayerName = "l1a" | "l1b" | "l2" | "l3";
+/** The layer that answered, as reported in `X-Isartor-Layer` (L2.5 only rewrites, never answers). */
+export type LayerName = "l1a" | "l1b" | "l2" | "l2_5" | "l3";
 
 /** A chat request as the client sent it, decoded but not rewritten. */
 export interface ChatRequest {
@@ -116,8 +116,11 @@ export interface Answer {
   cacheable?: boolean;
 }
 
-/** Calls the rest of the cascade (the layers after this one). */
-export type Next = () => Promise<Answer>;
+/**
+ * Calls the rest of the cascade (the layers after this one), with the same
+ * request or, from a layer that rewrites it (L2.5), a rewritten one.
+ */
+export type Next = (rewritten?: ChatRequest) => Promise<Answer>;
 
 /**
  * One step of the cascade. A layer answers, or passes by calling `next()`;

@@ -145,6 +145,14 @@ export class SemanticIndex {
     return part?.byText.get(text);
   }
 
+  /** The entry of `ref`'s partition with this id, if any (for deletions announced by other replicas). */
+  findId(ref: PartitionRef, id: string): SemanticEntry | undefined {
+    const part = this.#partitions.get(partitionId(ref));
+    if (!part) return undefined;
+    for (const e of part.entries.values()) if (e.id === id) return e;
+    return undefined;
+  }
+
   /**
    * Adds an entry; returns it and the entries evicted to make room (the
    * caller deletes their stored copies).

@@ -15,7 +15,14 @@ type Labels = Record<string, string>;
 /** What {@linkcode Metrics.record} reads of a finished request. */
 export type FinishedRequest = Pick<
   RequestRecord,
-  "layer" | "route" | "tool" | "status" | "latencyMs" | "inputTokens" | "outputTokens"
+  | "layer"
+  | "route"
+  | "tool"
+  | "status"
+  | "latencyMs"
+  | "inputTokens"
+  | "outputTokens"
+  | "optimisedTokens"
 >;
 
 const labelKeys = new Map<string, string>();
@@ -149,6 +156,7 @@ const COMPAT_LAYER: Readonly<Record<string, string>> = {
   l1a: "L1a_ExactCache",
   l1b: "L1b_SemanticCache",
   l2: "L2_SLM",
+  l2_5: "L2_5_ContextOptimizer",
   l3: "L3_Cloud",
 };
 
@@ -174,6 +182,8 @@ interface RequestSeries {
   savedInput: string;
   savedOutput: string;
   costSaved: string;
+  /** L2.5's saved prompt tokens. */
+  optimised: string;
 }
 
 function requestSeries(r: FinishedRequest, client: string): RequestSeries {
@@ -195,6 +205,13 @@ function requestSeries(r: FinishedRequest, client: string): RequestSeries {
     savedInput: labelKey({ ...saved, direction: "input" }),
     savedOutput: labelKey({ ...saved, direction: "output" }),
     costSaved: labelKey(saved),
+    optimised: labelKey({
+      layer: "l2_5",
+      final_layer: compatLayer("l2_5"),
+      endpoint_family,
+      client,
+      direction: "input",
+    }),
   };
 }
 
@@ -214,7 +231,7 @@ export class Metrics {
   );
   readonly tokensSaved = new Counter(
     "isartor_tokens_saved_total",
-    "Tokens the cloud was not paid for: the usage of answers a local layer served, by layer, direction (input, output), endpoint_family and client.",
+    "Tokens the cloud was not paid for: the usage of answers a local layer served, and (layer l2_5, direction input) the prompt tokens the context optimiser removed (estimated), by layer, direction (input, output), endpoint_family and client.",
   );
   readonly costSaved = new Counter(
     "isartor_cost_saved_usd_total",
@@ -284,6 +301,7 @@ export class Metrics {
     }
     this.requests.incKey(k.requests);
     this.latency.observeKey(r.latencyMs / 1000, k.latency);
+    if (r.optimisedTokens) this.tokensSaved.incKey(k.optimised, r.optimisedTokens);
     if (!isDeflected(r)) return;
     if (r.inputTokens) this.tokensSaved.incKey(k.savedInput, r.inputTokens);
     if (r.outputTokens) this.tokensSaved.incKey(k.savedOutput, r.outputTokens);

@@ -51,6 +51,8 @@ export class Recorder {
     base.provider = answer.provider ?? this.defaultProvider;
     const similarity = answer.layerHeaders?.["x-isartor-similarity"];
     if (similarity !== undefined) base.similarity = Number(similarity);
+    const optimised = answer.layerHeaders?.["x-isartor-context-optimized"];
+    if (optimised !== undefined) base.optimisedTokens = Number(optimised);
     const body = answer.body;
     if (body.kind === "recording") {
       this.#finish(base, usageOfEvents(body.recording.events), ctx);

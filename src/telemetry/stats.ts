@@ -43,6 +43,8 @@ export interface RequestRecord {
   cachedTokens?: number;
   /** The similarity of an L1b hit. */
   similarity?: number;
+  /** Prompt tokens (estimated) L2.5 removed from the request before it went upstream. */
+  optimisedTokens?: number;
   /** The caller's tenant (a tag, never a key): scopes what a non-admin caller sees. */
   tenant?: string;
 }
@@ -75,6 +77,10 @@ export interface Bucket {
   saved_cost_usd: number;
   /** Sum of latencies, for the mean. */
   latency_ms_total: number;
+  /** Requests L2.5 rewrote into a smaller prompt. */
+  optimised_requests: number;
+  /** Prompt tokens (estimated) L2.5 removed from them. */
+  optimised_tokens_saved: number;
 }
 
 /** A recent request as the stats API shows it. */
@@ -161,6 +167,8 @@ export function emptyBucket(): Bucket {
     saved_output_tokens: 0,
     saved_cost_usd: 0,
     latency_ms_total: 0,
+    optimised_requests: 0,
+    optimised_tokens_saved: 0,
   };
 }
 
@@ -303,6 +311,10 @@ export class Stats {
       b.requests++;
       if (r.status >= 400) b.errors++;
       b.latency_ms_total += r.latencyMs;
+      if (r.optimisedTokens !== undefined) {
+        b.optimised_requests++;
+        b.optimised_tokens_saved += r.optimisedTokens;
+      }
       if (deflected) {
         b.deflected++;
         b.saved_input_tokens += input;

@@ -1,6 +1,6 @@
 /**
  * Traces: a root span `gateway_request` per request and a child per layer
- * that ran (`l1a_exact_cache`, `l1b_semantic_cache`, ...; `l3_cloud_llm` once
+ * that ran (`l1a_exact_cache`, `l1b_semantic_cache`, `context_optimise`, ...; `l3_cloud_llm` once
  * per provider attempt, so retries and fallbacks show).
  *
  * Built on `@opentelemetry/api`; Deno's built-in OpenTelemetry exports the

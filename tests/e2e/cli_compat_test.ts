@@ -70,12 +70,12 @@ Deno.test("up: a config in the replaced gateway's layout starts, with its unused
     await Deno.mkdir(`${user.home}/.isartor`, { recursive: true });
     await Deno.writeTextFile(
       `${user.home}/.isartor/isartor.toml`,
-      'enable_context_optimizer = true\n[server]\nhost = "127.0.0.1"\nport = 0\n',
+      'provider_health_check_interval_secs = 300\n[server]\nhost = "127.0.0.1"\nport = 0\n',
     );
     const up = await user.run(["up", "--detach"]);
     try {
       assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stderr, /no effect: enable_context_optimizer/);
+      assert.match(up.stderr, /no effect: provider_health_check_interval_secs/);
       assert.match(up.stderr, /server\.host\/port → host_port/);
     } finally {
       await user.run(["stop"]);

@@ -10,6 +10,7 @@ import { ConfigSchema } from "../../src/config/schema.ts";
 import { KEY_COMMENTS, uncommentScaffold } from "../../cli/init_scaffold.ts";
 import { type CliSandbox, cliSandbox } from "../support/cli_harness.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
+import { redisAvailable, startRedis } from "../support/redis_server.ts";
 
 const KEY = "gsk_live0123456789abcdef3a9";
 const posix = Deno.build.os !== "windows";
@@ -198,6 +199,7 @@ Deno.test("check --json: parses, with providers, layers, gateway and network", a
       assert.equal(report.gateway.loopback, true);
       assert.equal(report.gateway.gateway_key, false);
       assert.match(report.layers["L3 cloud"], /^on/);
+      assert.match(report.layers["L2.5 context optimiser"], /^on: minify \+ dedup$/);
     });
   } finally {
     await mock.close();
@@ -324,4 +326,44 @@ Deno.test("every setup command has --help with examples; unknown flags are usage
     assert.equal(top.code, 0);
     for (const cmd of ["set-key", "check", "init"]) assert.match(top.stdout, new RegExp(cmd));
   });
+});
+
+Deno.test("check: the shared Redis cache store is probed, and an unreachable one is a warning", async () => {
+  const mock = await startMockUpstream();
+  const redis = redisAvailable() ? await startRedis() : null;
+  try {
+    await withUser(async (user) => {
+      const set = await user.run(
+        ["set-key", "-p", "openai_compatible", "--url", `${mock.url}/v1`, "-m", "mock-model"],
+        { stdin: KEY },
+      );
+      assert.equal(set.code, 0, set.stderr);
+      const dead = await user.run(["check", "--json", "--timeout", "1"], {
+        env: { ISARTOR__CACHE_BACKEND: "redis", ISARTOR__REDIS_URL: "redis://127.0.0.1:1" },
+      });
+      assert.equal(dead.code, 0, dead.stderr);
+      const probe = JSON.parse(dead.stdout).cache_store;
+      assert.equal(probe.status, "unreachable");
+      assert.equal(probe.target, "redis://127.0.0.1:1");
+      if (!redis) return;
+      const up = await user.run(["check"], {
+        env: {
+          ISARTOR__CACHE_BACKEND: "redis",
+          ISARTOR__REDIS_URL: `redis://:pw@127.0.0.1:${redis.port}`,
+          ISARTOR__REDIS_DB: "3",
+        },
+      });
+      assert.equal(up.code, 0, up.stdout + up.stderr);
+      assert.match(
+        up.stdout,
+        new RegExp(
+          `redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/3: answers \\(PING [\\d.]+ ms\\)`,
+        ),
+      );
+      assert.match(up.stdout, new RegExp(`may reach:.*127\\.0\\.0\\.1:${redis.port}`));
+    });
+  } finally {
+    await redis?.close();
+    await mock.close();
+  }
 });

@@ -91,11 +91,13 @@ Deno.test("traces: spans per layer for L1a, L1b and a retried L3 call, exported 
     const childrenOf = (root: OtlpSpan) =>
       receiver.spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.name);
 
-    // L3: continues the client's trace; one l3 span per attempt (503, then ok).
+    // L3: continues the client's trace; L2.5 ran (a span, whether or not it rewrote);
+    // one l3 span per attempt (503, then ok).
     const l3Root = byLayer("l3");
     assert.equal(l3Root.traceId, clientTrace);
     assert.equal(l3Root.parentSpanId, "b7ad6b7169203331");
     assert.deepEqual(childrenOf(l3Root).sort(), [
+      "context_optimise",
       "l1a_exact_cache",
       "l1b_semantic_cache",
       "l3_cloud_llm",

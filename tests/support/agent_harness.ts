@@ -10,7 +10,12 @@
 
 import { createGateway, type Gateway } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { type MockUpstream, startMockUpstream } from "./mock_upstream.ts";
+import {
+  type MockAnswer,
+  type MockUpstream,
+  type ScriptedRequest,
+  startMockUpstream,
+} from "./mock_upstream.ts";
 import { type ShellToolLoop, shellToolLoop, type ShellToolLoopOptions } from "./agent_script.ts";
 import { type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
 
@@ -24,6 +29,8 @@ export interface AgentRigOptions {
   config?: Record<string, unknown>;
   /** Options of the tool loop script. */
   loop?: ShellToolLoopOptions;
+  /** Replaces the tool loop as the mock's script (e.g. a loop in the first turn only). */
+  script?: (req: ScriptedRequest) => MockAnswer | null;
 }
 
 /** A request as the gateway's stats saw it. */
@@ -117,7 +124,7 @@ function clientPath(): string {
 /** Starts a rig. */
 export async function startAgentRig(opts: AgentRigOptions): Promise<AgentRig> {
   const loop = shellToolLoop(opts.loop);
-  const mock = await startMockUpstream({ script: loop.script });
+  const mock = await startMockUpstream({ script: opts.script ?? loop.script });
   const root = await Deno.makeTempDir({ prefix: "isartor-agent-" });
   const home = `${root}/home`;
   const work = `${root}/project`;

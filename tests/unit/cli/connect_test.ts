@@ -116,6 +116,27 @@ Deno.test("codex: TOML comments kept, custom provider on the Responses API, CODE
   assertEquals(Deno.readTextFileSync(path), original);
 });
 
+Deno.test("codex: keys inside the user's own [features] table; disconnect after an edit keeps theirs", async () => {
+  const home = Deno.makeTempDirSync();
+  const path = `${home}/.codex/config.toml`;
+  const original = "[features]\n# mine\nweb_search = true\n";
+  write(path, original);
+  const ctx = ctxFor(home);
+  await connect("codex", ctx);
+  const text = Deno.readTextFileSync(path);
+  assert(text.includes("[features]\n# mine\nweb_search = true\nplugins = false\n"), text);
+  const cfg = parseToml(text) as Record<string, Record<string, unknown>>;
+  assertEquals({ ...cfg.analytics }, { enabled: false });
+  // The user edits the file: undo takes out only our lines and the tables we created.
+  Deno.writeTextFileSync(path, `${text}# later\n`);
+  await undoChanges(`${ctx.dataDir}/connect`, "codex");
+  const undone = Deno.readTextFileSync(path);
+  assert(undone.includes(original), undone);
+  const left = parseToml(undone) as Record<string, unknown>;
+  assertEquals(Object.keys(left), ["features"]);
+  assertEquals({ ...left.features as object }, { web_search: true });
+});
+
 Deno.test("gemini: .env lines and the auth type; GEMINI_CLI_HOME honoured", async () => {
   const home = Deno.makeTempDirSync();
   const ctx = ctxFor(home, { env: { GEMINI_CLI_HOME: `${home}/g` } });
@@ -127,6 +148,7 @@ Deno.test("gemini: .env lines and the auth type; GEMINI_CLI_HOME honoured", asyn
   );
   assertEquals(parseJsonc(Deno.readTextFileSync(`${home}/g/.gemini/settings.json`)), {
     security: { auth: { selectedType: "gemini-api-key" } },
+    privacy: { usageStatisticsEnabled: false },
   });
   await undoChanges(`${ctx.dataDir}/connect`, "gemini");
   assertEquals(Deno.readTextFileSync(`${home}/g/.gemini/.env`), "# mine\nOTHER=1\n");

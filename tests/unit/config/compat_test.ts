@@ -94,11 +94,14 @@ Deno.test("compat: a full config in the replaced gateway's layout loads with its
   assert.equal(config.enable_slm_router, false);
   assert.equal(config.router_backend, "embedded");
   assert.equal(config.layer2.classifier_mode, "tiered");
+  // The context optimiser's keys are honoured, with their meaning.
+  assert.equal(config.enable_context_optimizer, true);
+  assert.equal(config.context_optimizer_dedup, true);
+  assert.equal(config.context_optimizer_minify, true);
   // Nothing dropped in silence: every key of a feature not built here is reported.
   const unused = loaded.unusedKeys.join("\n");
   for (
     const key of [
-      "enable_context_optimizer",
       "usage_window_hours",
       "provider_health_check_interval_secs",
     ]
@@ -122,6 +125,25 @@ Deno.test("compat: the environment names of the replaced gateway work too", () =
   assert.equal(config.embedding_backend, "remote");
   assert.equal(config.embedding_sidecar.sidecar_url, "http://127.0.0.1:8083");
   assert.ok(mappedKeys.length >= 2);
+});
+
+Deno.test("compat: the replaced gateway's Redis keys turn on the shared cache", () => {
+  const { config, unusedKeys } = load({
+    [`${CWD}/isartor.toml`]:
+      `[exact_cache]\nprovider = "redis"\nredis_url = "redis://cache:pw@127.0.0.1:6390"\nredis_db = 2\n`,
+  });
+  assert.equal(config.cache_backend, "redis");
+  assert.equal(config.redis_url, "redis://cache:pw@127.0.0.1:6390");
+  assert.equal(config.redis_db, 2);
+  assert.deepEqual(unusedKeys, []);
+  const env = load({}, {
+    ISARTOR__CACHE_BACKEND: "redis",
+    ISARTOR__REDIS_URL: "rediss://127.0.0.1:6391/4",
+    ISARTOR__REDIS_DB: "1",
+  }).config;
+  assert.equal(env.cache_backend, "redis");
+  assert.equal(env.redis_url, "rediss://127.0.0.1:6391/4");
+  assert.equal(env.redis_db, 1);
 });
 
 Deno.test("compat: our own flat key wins over its legacy alias", () => {
@@ -162,6 +184,17 @@ Deno.test("compat: the L2 keys are honoured, and a wrong value fails in one line
   assert.doesNotMatch(msg, /\n/);
   assert.match(msg, /layer2\.classifier_mode = "fuzzy".*fix: use "binary" or "tiered"/);
   assert.match(refusal({}, { ISARTOR__ROUTER_BACKEND: "gpu" }), /router_backend = "gpu"/);
+});
+
+Deno.test("compat: the context optimiser's keys of the replaced gateway are read as ours", () => {
+  const { config, unusedKeys } = load({}, {
+    ISARTOR__ENABLE_CONTEXT_OPTIMIZER: "false",
+    ISARTOR__CONTEXT_OPTIMIZER_DEDUP: "false",
+  });
+  assert.equal(config.enable_context_optimizer, false);
+  assert.equal(config.context_optimizer_dedup, false);
+  assert.equal(config.context_optimizer_minify, true);
+  assert.deepEqual(unusedKeys.filter((k) => k.includes("context_optimizer")), []);
 });
 
 Deno.test("compat: [fallback] is refused with the layout to use instead", () => {
