@@ -45,7 +45,8 @@ Examples:
   isartor demo
   isartor demo --no-live --sim-latency 0 --json`;
 
-const LAYERS = ["l1a", "l1b", "l2", "l3"];
+/** The rows always shown; L2 joins them only when it is on (or answered). */
+const LAYERS = ["l1a", "l1b", "l3"];
 const LABELS: Record<string, string> = {
   l1a: "L1a exact cache",
   l1b: "L1b semantic cache",
@@ -88,10 +89,14 @@ function median(xs: number[]): number | null {
 }
 
 /** The per-layer table of the results (every layer listed; they sum to the workload size). */
-export function summarize(results: DemoResult[]): Record<string, LayerSummary> {
+export function summarize(
+  results: DemoResult[],
+  l2On = false,
+): Record<string, LayerSummary> {
+  const shown = l2On ? ["l1a", "l1b", "l2", "l3"] : LAYERS;
   const keys = [
-    ...LAYERS,
-    ...new Set(results.map((r) => r.layer).filter((l) => !LAYERS.includes(l))),
+    ...shown,
+    ...new Set(results.map((r) => r.layer).filter((l) => !shown.includes(l))),
   ];
   const out: Record<string, LayerSummary> = {};
   for (const layer of keys) {
@@ -248,7 +253,7 @@ export async function runDemo(args: string[], io: CliIO): Promise<number> {
       await server.shutdown();
       await sim.close();
     }
-    const layers = summarize(results);
+    const layers = summarize(results, simConfig.enable_slm_router);
     const deflected = results.filter((r) =>
       r.layer !== "l3" && r.layer !== "error" && r.status < 400
     );
@@ -306,6 +311,14 @@ export async function runDemo(args: string[], io: CliIO): Promise<number> {
         usd(report.totals.est_cost_saved_usd)
       } saved (an estimate at a typical cloud model's list price).`,
     );
+    const paraphrases = results.filter((r) => r.kind === "paraphrase").length;
+    if (layers.l1b && layers.l1b.answered === 0 && paraphrases > 0) {
+      io.out(
+        loaded.embedder.name === "none"
+          ? "L1b matched none of the paraphrases: without MiniLM on disk the model-free matcher only matches near-identical wording; `isartor models pull` fetches MiniLM."
+          : `L1b matched none of the paraphrases (cache_mode = "${simConfig.cache_mode}"; \`isartor check\` shows the layers).`,
+      );
+    }
     if (deflected.length === 0) {
       io.out(
         "No cache layer answered: check cache_mode (`isartor check` shows the layers).",

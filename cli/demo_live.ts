@@ -104,6 +104,9 @@ export async function liveRoundTrip(base: Config, dataDir: string, io: CliIO): P
       l3_timeout_secs: LIVE_TIMEOUT_SECS,
       l3_max_retries: 0,
       offline_mode: false,
+      // The round trip shows L3 and an L1a repeat; the model-free embedder spares
+      // the MiniLM load (and its warning) that a second request never needs.
+      embedding_backend: "none",
     });
     const server = await serveGateway(createGateway(config));
     try {

@@ -15,7 +15,8 @@ Deno.test("demo: works with no key and an empty HOME; honest labels; layers sum 
     assert.ok(size >= 30, `a few dozen prompts, got ${size}`);
     assert.ok(report.workload.exact_repeats > 0 && report.workload.paraphrases > 0);
     const layers = report.layers as Record<string, { answered: number; simulated: boolean }>;
-    for (const l of ["l1a", "l1b", "l2", "l3"]) assert.ok(l in layers, l);
+    for (const l of ["l1a", "l1b", "l3"]) assert.ok(l in layers, l);
+    assert.ok(!("l2" in layers), "no L2 row while L2 is off");
     const sum = Object.values(layers).reduce((n, l) => n + l.answered, 0);
     assert.equal(sum, size);
     assert.ok(Object.values(layers).every((l) => l.simulated === true));
@@ -44,6 +45,8 @@ Deno.test("demo: the human output labels the simulation", async () => {
     assert.match(r.stdout, /simulated/);
     assert.match(r.stdout, /Per layer \(the provider is simulated\)/);
     assert.match(r.stdout, /L3 cloud \(simulated\)/);
+    assert.doesNotMatch(r.stdout, /L2 router/, "no L2 row while L2 is off");
+    assert.doesNotMatch(r.stdout + r.stderr, /needs loadEmbedder/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
