@@ -2,8 +2,7 @@
 // before any route runs, in the caller's protocol; real clients (no Origin, JSON) are untouched.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { startMockedGateway } from "../support/gateway_harness.ts";
 import { rawRequest } from "../support/raw_http.ts";
 
 const CHAT = JSON.stringify({
@@ -13,26 +12,9 @@ const CHAT = JSON.stringify({
 const EVIL = "http://evil.example";
 
 async function setup(config: Record<string, unknown> = {}) {
-  const mock = await startMockUpstream();
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: `${mock.url}/v1`,
-    external_llm_api_key: "sk-provider",
-    cache_mode: "exact",
-    cache_backend: "memory",
-    ...config,
-  });
-  const port = new URL(gw.url).port;
-  return {
-    mock,
-    gw,
-    host: `127.0.0.1:${port}`,
-    port,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+  const t = await startMockedGateway({ external_llm_api_key: "sk-provider", ...config });
+  const port = new URL(t.gw.url).port;
+  return Object.assign(t, { host: `127.0.0.1:${port}`, port });
 }
 
 Deno.test("browser guard: a page's simple text/plain POSTs neither plant answers nor spend credits", async () => {

@@ -1,8 +1,7 @@
 // Hardening (issue 11): shared partitions under a gateway key, the documented auth forms, stats
 // per tenant, timeouts for token counting and slow clients, private data files.
 import assert from "node:assert/strict";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { startGateway, startMockedGateway } from "../support/gateway_harness.ts";
 import { openSlow, readReply } from "../support/raw_http.ts";
 import { secureDataDir } from "../../src/config/data_dir.ts";
 import { KvByteStore } from "../../src/cache/kv_store.ts";
@@ -12,23 +11,8 @@ const CHAT = JSON.stringify({
   messages: [{ role: "user", content: "What is 2+2?" }],
 });
 
-async function setup(config: Record<string, unknown> = {}) {
-  const mock = await startMockUpstream();
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: `${mock.url}/v1`,
-    cache_mode: "exact",
-    cache_backend: "memory",
-    ...config,
-  });
-  return {
-    mock,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+function setup(config: Record<string, unknown> = {}) {
+  return startMockedGateway(config);
 }
 
 async function chat(url: string, headers: Record<string, string>) {

@@ -1,8 +1,8 @@
 // The MCP server with the official SDK's client: Streamable HTTP at /mcp and
 // stdio (`isartor mcp`), against a real gateway and the mock provider.
 import assert from "node:assert/strict";
-import { DEFAULT_ANSWER_TEXT, startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { DEFAULT_ANSWER_TEXT } from "../support/mock_upstream.ts";
+import { startMockedGateway } from "../support/gateway_harness.ts";
 import { cliArgs, cliEnv, isartor } from "../support/cli_runner.ts";
 import {
   Client,
@@ -15,27 +15,14 @@ import {
 
 const KEY = "gw-test-key-0123456789";
 
-async function setup(config: Record<string, unknown> = {}) {
-  const mock = await startMockUpstream();
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: `${mock.url}/v1`,
+function setup(config: Record<string, unknown> = {}) {
+  return startMockedGateway({
     external_llm_api_key: "sk-provider",
     external_llm_model: "mock-model",
-    cache_mode: "exact",
-    cache_backend: "memory",
     gateway_api_key: KEY,
     tenant_header: "x-tenant",
     ...config,
   });
-  return {
-    mock,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
 }
 
 const auth = (tenant = "alice") => ({ authorization: `Bearer ${KEY}`, "x-tenant": tenant });

@@ -1,7 +1,6 @@
 // The Responses API over WebSocket (Codex's default transport), on real sockets.
 import assert from "node:assert/strict";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { startMockedGateway } from "../support/gateway_harness.ts";
 
 /** A WebSocket client that collects the events of one response at a time. */
 class WsClient {
@@ -60,24 +59,11 @@ const USER = (text: string) => ({
   content: [{ type: "input_text", text }],
 });
 
-async function setup(provider = "openai", config: Record<string, unknown> = {}) {
-  const mock = await startMockUpstream({ answer: { text: "Hello over a socket." } });
-  const gw = await startGateway({
-    llm_provider: provider,
-    external_llm_url: `${mock.url}/v1`,
-    external_llm_api_key: "sk-provider",
-    cache_mode: "exact",
-    cache_backend: "memory",
-    ...config,
-  });
-  return {
-    mock,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+function setup(provider = "openai", config: Record<string, unknown> = {}) {
+  return startMockedGateway(
+    { llm_provider: provider, external_llm_api_key: "sk-provider", ...config },
+    { answer: { text: "Hello over a socket." } },
+  );
 }
 
 const text = (events: Record<string, unknown>[]) =>

@@ -7,6 +7,7 @@
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { serveGateway } from "../../src/server.ts";
+import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from "./mock_upstream.ts";
 
 /** A gateway under test. */
 export interface TestGateway {
@@ -43,6 +44,38 @@ export async function startGateway(
     async close() {
       await server.shutdown();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A gateway in front of a mock provider, closed together by `await using`. */
+export interface MockedGateway extends AsyncDisposable {
+  mock: MockUpstream;
+  gw: TestGateway;
+}
+
+/**
+ * Starts a mock provider and a gateway whose OpenAI-compatible provider is that
+ * mock, with the in-memory exact cache on; `config` overrides any of it.
+ */
+export async function startMockedGateway(
+  config: Record<string, unknown> = {},
+  mockOptions: MockUpstreamOptions = {},
+): Promise<MockedGateway> {
+  const mock = await startMockUpstream(mockOptions);
+  const gw = await startGateway({
+    llm_provider: "openai_compatible",
+    external_llm_url: `${mock.url}/v1`,
+    cache_mode: "exact",
+    cache_backend: "memory",
+    ...config,
+  });
+  return {
+    mock,
+    gw,
+    async [Symbol.asyncDispose]() {
+      await gw.close();
+      await mock.close();
     },
   };
 }
