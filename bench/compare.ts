@@ -7,6 +7,7 @@
  */
 
 import type { ServerProcess } from "./servers/spawn.ts";
+import { runSpread } from "./spread.ts";
 import { median, medianOfRounds, pairedMedian, round, roundStats } from "./stats.ts";
 import type { LoadStats, ScenarioContext } from "./types.ts";
 
@@ -16,6 +17,11 @@ export interface Contender {
   name: string;
   /** Full URL the load goes to. */
   url: string;
+  /**
+   * Replicas serving the same answers (`url` among them): when set, the load is spread over
+   * them (see {@linkcode runSpread}) instead of going to `url` alone.
+   */
+  spread?: readonly string[];
   /** Processes serving this contender's requests, whose CPU time is attributed to it. */
   processes: ServerProcess[];
 }
@@ -87,7 +93,7 @@ export async function compareInterleaved(
   const maxC = Math.max(...opts.concurrencies);
   for (const c of contenders) {
     ctx.log(`  warm-up ${c.name} (c=${maxC}, ${opts.warmupS} s)`);
-    await ctx.load.run({
+    await runSpread(ctx.load, c.spread ?? [c.url], {
       url: c.url,
       body: opts.body,
       headers: opts.headers,
@@ -103,7 +109,7 @@ export async function compareInterleaved(
     for (const concurrency of opts.concurrencies) {
       for (const c of order) {
         const before = await cpuSnapshot(c.processes);
-        const stats = await ctx.load.run({
+        const stats = await runSpread(ctx.load, c.spread ?? [c.url], {
           url: c.url,
           body: opts.body,
           headers: opts.headers,

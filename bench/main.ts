@@ -24,6 +24,7 @@ import { fileTimestamp, formatTable, formatTargets } from "./format.ts";
 import { fetchLoadGenerator } from "./load.ts";
 import * as agentSession from "./scenarios/agent_session.ts";
 import * as cacheKey from "./scenarios/cache_key.ts";
+import * as clusterCache from "./scenarios/cluster_cache.ts";
 import * as contextOptimiser from "./scenarios/context_optimiser.ts";
 import * as exactCache from "./scenarios/exact_cache.ts";
 import * as overhead from "./scenarios/overhead.ts";
@@ -39,6 +40,7 @@ import { detectWrk, wrkLoadGenerator } from "./wrk.ts";
 export const SCENARIOS: readonly ScenarioModule[] = [
   overhead,
   exactCache,
+  clusterCache,
   cacheKey,
   contextOptimiser,
   agentSession,

@@ -35,9 +35,11 @@ export const description =
 /** Portkey's own cache, patched into its build, on this machine, for scale. */
 export const PORTKEY_REFERENCE = { hits_rps_c64: 2055, hit_p50_ms_c1: 0.61 } as const;
 
-const PATH = "/v1/chat/completions";
+/** The route measured. */
+export const PATH = "/v1/chat/completions";
 
-const HEADERS: Record<string, string> = {
+/** Headers of every measured request. */
+export const HEADERS: Record<string, string> = {
   "content-type": "application/json",
   "authorization": "Bearer sk-bench-client",
   "user-agent": "isartor-bench",
@@ -72,7 +74,8 @@ function bodies(): { id: "small" | "agent_200k"; label: string; body: string }[]
   ];
 }
 
-interface CacheCounters {
+/** The L1a counters of `/api/v1/cache/stats`. */
+export interface CacheCounters {
   hits: number;
   misses: number;
   stores: number;
@@ -80,7 +83,8 @@ interface CacheCounters {
   coalesced: number;
 }
 
-async function cacheCounters(gateway: ServerProcess): Promise<CacheCounters> {
+/** Reads a gateway's L1a counters. */
+export async function cacheCounters(gateway: ServerProcess): Promise<CacheCounters> {
   const res = await fetch(`${gateway.url}/api/v1/cache/stats`, { headers: HEADERS });
   const json = await res.json() as { l1a?: CacheCounters | null };
   if (!res.ok || !json.l1a) {
@@ -93,7 +97,12 @@ async function cacheCounters(gateway: ServerProcess): Promise<CacheCounters> {
  * Checks the mock answers the body, then warms the gateway's cache with it: the first answer may
  * come from anywhere, the second must come from L1a.
  */
-async function warm(mock: ServerProcess, gateway: ServerProcess, body: string, label: string) {
+export async function warm(
+  mock: ServerProcess,
+  gateway: ServerProcess,
+  body: string,
+  label: string,
+) {
   const direct = await fetch(`${mock.url}${PATH}`, { method: "POST", headers: HEADERS, body });
   const directText = await direct.text();
   if (!direct.ok) {
@@ -138,7 +147,8 @@ export interface HitRatios {
   hit_p50_ms_c1: number;
 }
 
-function hitRatios(cmp: Comparison, via: string): HitRatios {
+/** The {@linkcode HitRatios} of contender `via` against `direct`. */
+export function hitRatios(cmp: Comparison, via: string): HitRatios {
   const fig = (c: number, f: (v: LoadStats, b: LoadStats) => number, digits = 3) =>
     round(pairedFigure(cmp, c, via, "direct", f), digits);
   return {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { REDIS_CLIENT_ENV, redisHosts } from "../../cli/permissions.ts";
+import { parseConfig } from "../../src/config/load.ts";
 import type { MockUpstreamOptions } from "../../tests/support/mock_upstream.ts";
 import type { ScenarioContext } from "../types.ts";
 import { type ServerProcess, spawnServer } from "./spawn.ts";
@@ -34,7 +36,9 @@ export function startMockServer(
 
 /**
  * Starts the gateway against `upstreamUrl` (provider `openai_compatible`), with a fresh data
- * directory under the scratch directory; `config` adds or overrides config keys.
+ * directory under the scratch directory; `config` adds or overrides config keys. With
+ * `cache_backend = "redis"` it may also reach the Redis hosts and read node-redis's two
+ * environment variables, as `isartor up` allows (cli/permissions.ts).
  *
  * @example
  * ```ts ignore
@@ -47,6 +51,7 @@ export async function startGatewayServer(
   config: Record<string, unknown> = {},
 ): Promise<ServerProcess> {
   const dataDir = await Deno.makeTempDir({ dir: ctx.scratchDir, prefix: "gateway-data-" });
+  const redis = config.cache_backend === "redis" ? parseConfig(config) : null;
   return spawnServer({
     name: "gateway",
     configPath: `${ctx.repoRoot}/deno.json`,
@@ -59,7 +64,12 @@ export async function startGatewayServer(
       "--config",
       JSON.stringify(config),
     ],
-    permissions: ["--allow-net=127.0.0.1", `--allow-read=${dataDir}`, `--allow-write=${dataDir}`],
+    permissions: [
+      `--allow-net=${["127.0.0.1", ...(redis ? redisHosts(redis) : [])].join(",")}`,
+      `--allow-read=${dataDir}`,
+      `--allow-write=${dataDir}`,
+      ...(redis ? [`--allow-env=${REDIS_CLIENT_ENV.join(",")}`] : []),
+    ],
   });
 }
 

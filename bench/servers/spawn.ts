@@ -263,7 +263,27 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
   }
 }
 
-/** Stops every server started by {@linkcode spawnServer} and not yet stopped. */
+const others = new Set<() => Promise<void>>();
+
+/**
+ * Tracks a process not started by {@linkcode spawnServer} (a redis-server) until the returned
+ * function is called, so {@linkcode stopAllServers} stops it too on Ctrl-C.
+ *
+ * @example
+ * ```ts ignore
+ * const redis = await startRedis();
+ * const untrack = trackStop(() => redis.close());
+ * try { ... } finally { untrack(); await redis.close(); }
+ * ```
+ */
+export function trackStop(stop: () => Promise<void>): () => void {
+  others.add(stop);
+  return () => others.delete(stop);
+}
+
+/** Stops every server started by {@linkcode spawnServer} (or tracked) and not yet stopped. */
 export async function stopAllServers(): Promise<void> {
   await Promise.all([...live].map((s) => s.stop()));
+  await Promise.all([...others].map((stop) => stop()));
+  others.clear();
 }

@@ -1,173 +1,35 @@
 /**
- * A real redis-server for tests: on 127.0.0.1, a free port, a temporary
- * directory, no persistence. Stopped (and restarted on the same port) by the
- * test that owns it.
+ * A real redis-server for tests (started by bench/servers/redis_server.ts, which
+ * `deno task bench` shares), and the rule for skipping the tests that need one.
  *
  * @module
  */
 
-import { findProgram, skipWithout } from "./system_tool.ts";
+import {
+  missingRedisPrograms,
+  REDIS_INSTALL_HINT,
+  type RedisCluster,
+  type RedisServer,
+} from "../../bench/servers/redis_server.ts";
+import { skipWithout } from "./system_tool.ts";
+
+export { startRedis, startRedisCluster } from "../../bench/servers/redis_server.ts";
 
 /** A running (or stopped) test Redis. */
-export interface TestRedis {
-  port: number;
-  url: string;
-  /** Stops the server (SIGKILL: as abrupt as a lost node). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port (empty: no persistence). */
-  start(): Promise<void>;
-  /** Freezes the process (SIGSTOP): connected, but answering nothing, like a stalled node. */
-  pause(): void;
-  /** Thaws it (SIGCONT). */
-  resume(): void;
-  /** Runs `redis-cli` against it. */
-  cli(...args: string[]): Promise<string>;
-  close(): Promise<void>;
-}
+export type TestRedis = RedisServer;
+
+/** A test Redis Cluster of three masters on loopback. */
+export type TestRedisCluster = RedisCluster;
 
 /**
  * Whether redis-server and redis-cli are installed. Tests that need them
  * are skipped without them, with a note; under CI (CI set) that is a failure.
  */
 export function redisAvailable(): boolean {
-  const server = findProgram(["/usr/bin/redis-server", "/usr/local/bin/redis-server"]);
-  const cli = findProgram(["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"]);
+  const missing = missingRedisPrograms();
   return !skipWithout(
-    server && cli,
+    missing.length === 0 ? "installed" : null,
     "redis-server and redis-cli",
-    "apt-get install redis-server redis-tools",
+    REDIS_INSTALL_HINT,
   );
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitForPort(port: number, up: boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      if (up) return;
-    } catch {
-      if (!up) return;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis on port ${port} did not ${up ? "start" : "stop"}`);
-}
-
-/** Starts redis-server; extra arguments go on its command line (e.g. cluster mode). */
-export async function startRedis(extra: string[] = [], port = freePort()): Promise<TestRedis> {
-  const dir = await Deno.makeTempDir({ prefix: "isartor-redis-" });
-  let child: Deno.ChildProcess | null = null;
-  const start = async () => {
-    child = new Deno.Command("redis-server", {
-      args: [
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--dir",
-        dir,
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "no",
-        ...extra,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    await waitForPort(port, true);
-  };
-  const stop = async () => {
-    if (!child) return;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await child.status;
-    child = null;
-    await waitForPort(port, false);
-  };
-  await start();
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop,
-    start,
-    pause: () => (child as Deno.ChildProcess | null)?.kill("SIGSTOP"),
-    resume: () => (child as Deno.ChildProcess | null)?.kill("SIGCONT"),
-    async cli(...args: string[]) {
-      const out = await new Deno.Command("redis-cli", {
-        args: ["-h", "127.0.0.1", "-p", String(port), ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return new TextDecoder().decode(out.stdout).trim();
-    },
-    async close() {
-      await stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-/** A Redis Cluster of three masters on loopback (no replicas), made with `redis-cli --cluster create`. */
-export interface TestRedisCluster {
-  nodes: TestRedis[];
-  /** The seed URLs, as `redis_cluster_nodes` takes them. */
-  urls: string[];
-  close(): Promise<void>;
-}
-
-/** Starts three cluster-enabled redis-servers and joins them into one cluster. */
-export async function startRedisCluster(): Promise<TestRedisCluster> {
-  const nodes: TestRedis[] = [];
-  const close = async () => {
-    for (const n of nodes) await n.close();
-  };
-  try {
-    for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await startRedis([
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          "nodes.conf",
-          "--cluster-node-timeout",
-          "2000",
-        ]),
-      );
-    }
-    const out = await new Deno.Command("redis-cli", {
-      args: [
-        "--cluster",
-        "create",
-        ...nodes.map((n) => `127.0.0.1:${n.port}`),
-        "--cluster-replicas",
-        "0",
-        "--cluster-yes",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-    for (let i = 0; i < 200; i++) {
-      const states = await Promise.all(nodes.map((n) => n.cli("CLUSTER", "INFO")));
-      if (states.every((s) => s.includes("cluster_state:ok"))) {
-        return { nodes, urls: nodes.map((n) => n.url), close };
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("the test Redis Cluster did not reach cluster_state:ok");
-  } catch (e) {
-    await close();
-    throw e;
-  }
 }
