@@ -15,6 +15,8 @@
  *
  * `wrk` is used as the load generator when installed (`apt-get install wrk`), else a built-in
  * fetch-based one. Servers (mock upstream, gateway) each run in their own subprocess.
+ * `cluster_cache` starts its own redis-server on a free loopback port and is skipped, with a
+ * note, when redis-server is not installed (`apt-get install redis-server`).
  *
  * @module
  */

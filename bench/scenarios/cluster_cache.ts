@@ -204,9 +204,7 @@ export async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       body,
       headers: HEADERS,
       concurrencies: [1, 64],
-      rounds: s.rounds,
-      durationS: s.durationS,
-      warmupS: s.warmupS,
+      ...s,
     });
     const after = await Promise.all(replicas.flat().map(cacheCounters));
     const warnings = checkCounters(combos, replicas, before, after);
