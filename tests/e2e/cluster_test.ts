@@ -66,23 +66,6 @@ function replicaConfig(upstreamUrl: string, extra: Record<string, unknown>) {
   };
 }
 
-Deno.test("cluster: the gateway may reach the Redis hosts, and reads only node-redis's two variables", () => {
-  const config = parseConfig({
-    cache_backend: "redis",
-    redis_url: "rediss://user:pw@cache.internal:6380/2",
-  });
-  assert.deepEqual(redisHosts(config), ["cache.internal:6380"]);
-  const flags = gatewayPermissionFlags(config);
-  assert.ok(flags.find((f) => f.startsWith("--allow-net="))!.includes("cache.internal:6380"));
-  assert.ok(flags.includes("--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS"));
-  const nodes = parseConfig({
-    cache_backend: "redis",
-    redis_cluster_nodes: "redis://10.0.0.1:7000, redis://10.0.0.2:7001",
-  });
-  assert.deepEqual(redisHosts(nodes), ["10.0.0.1:7000", "10.0.0.2:7001"]);
-  assert.ok(!gatewayPermissionFlags(parseConfig({})).some((f) => f.startsWith("--allow-env")));
-});
-
 /** The store-error lines of the replicas' metrics (for an assertion's message). */
 async function storeErrors(...replicas: Replica[]): Promise<string> {
   const texts = await Promise.all(
@@ -150,6 +133,23 @@ async function processCluster() {
   }
   return c;
 }
+
+Deno.test("cluster: the gateway may reach the Redis hosts, and reads only node-redis's two variables", () => {
+  const config = parseConfig({
+    cache_backend: "redis",
+    redis_url: "rediss://user:pw@cache.internal:6380/2",
+  });
+  assert.deepEqual(redisHosts(config), ["cache.internal:6380"]);
+  const flags = gatewayPermissionFlags(config);
+  assert.ok(flags.find((f) => f.startsWith("--allow-net="))!.includes("cache.internal:6380"));
+  assert.ok(flags.includes("--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS"));
+  const nodes = parseConfig({
+    cache_backend: "redis",
+    redis_cluster_nodes: "redis://10.0.0.1:7000, redis://10.0.0.2:7001",
+  });
+  assert.deepEqual(redisHosts(nodes), ["10.0.0.1:7000", "10.0.0.2:7001"]);
+  assert.ok(!gatewayPermissionFlags(parseConfig({})).some((f) => f.startsWith("--allow-env")));
+});
 
 Deno.test({
   name: "cluster: two `isartor up` processes on one Redis share L1a, L1b, single-flight, restarts",
