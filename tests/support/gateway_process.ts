@@ -15,7 +15,7 @@ export interface GatewayProcess extends AsyncDisposable {
   /** `http://127.0.0.1:<port>`. */
   url: string;
   port: number;
-  /** The replica's data directory (kept across a restart when passed in). */
+  /** The replica's data directory (temporary, removed on stop). */
   dataDir: string;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
@@ -27,8 +27,6 @@ export interface GatewayProcess extends AsyncDisposable {
 export interface GatewayProcessOptions {
   /** The port (a restart passes the old one); a free one by default. */
   port?: number;
-  /** The data directory; a new temporary one (removed on stop) by default. */
-  dataDir?: string;
 }
 
 /** How long a start may take on a loaded CI box (two `deno run`s). */
@@ -78,8 +76,7 @@ export async function startGatewayProcess(
   options: GatewayProcessOptions = {},
 ): Promise<GatewayProcess> {
   const port = options.port ?? freePort();
-  const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "isartor-replica-" });
+  const dataDir = await Deno.makeTempDir({ prefix: "isartor-replica-" });
   const home = await Deno.makeTempDir({ prefix: "isartor-replica-home-" });
   const env = await cliEnv({
     HOME: home,
@@ -127,7 +124,7 @@ export async function startGatewayProcess(
     await drained;
     // `up` returns once its child exits; a gateway still alive here was orphaned.
     if (pid && alive(pid)) Deno.kill(pid, "SIGKILL");
-    if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     await Deno.remove(home, { recursive: true }).catch(() => {});
   };
 
