@@ -143,12 +143,16 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   );
   const store = options.cacheStore ?? backends.store;
   const exact = config.cache_mode === "exact" || config.cache_mode === "both"
-    ? new ExactCacheLayer(buildRecordingCache(config, metrics, store, backends.feed), {
-      provider: upstreamId,
-      upstreamModel,
-      cacheSampled: config.cache_sampled_requests,
-      sharedFlight: backends.flight,
-    }, metrics)
+    ? new ExactCacheLayer(
+      buildRecordingCache(config, metrics, store, backends.feed, backends.storeFailed),
+      {
+        provider: upstreamId,
+        upstreamModel,
+        cacheSampled: config.cache_sampled_requests,
+        sharedFlight: backends.flight,
+      },
+      metrics,
+    )
     : null;
   let semantic: SemanticCacheLayer | null = null;
   if (config.cache_mode === "semantic" || config.cache_mode === "both") {

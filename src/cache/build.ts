@@ -76,25 +76,62 @@ export interface CacheBackends {
   status(): StoreStatus;
   /** Shared entries by layer (a SCAN: for the stats API only); null without a shared store. */
   sharedCounts(): Promise<{ l1a: number; l1b: number } | null>;
+  /** Counts and (throttled) warns about this store's failures; the exact cache reports here too. */
+  storeFailed: StoreFailureReporter;
 }
 
-let lastWarning = 0;
+/** Counts a failed store operation and maybe warns. */
+export type StoreFailureReporter = (op: string, e: unknown) => void;
 
-/** Counts a store failure and warns, one line a minute at most (a broken store must not flood the log). */
-export function storeFailed(metrics: Metrics | undefined, op: string, e: unknown): void {
-  metrics?.cacheStoreErrors.inc({ op });
-  if (Date.now() - lastWarning > 60_000) {
-    lastWarning = Date.now();
-    console.warn(
+/** What a {@linkcode storeFailureReporter} may be given besides the metrics (tests). */
+export interface StoreFailureOptions {
+  now?: () => number;
+  warn?: (line: string) => void;
+}
+
+/** At most one warning a minute per store: a broken store must not flood the log. */
+const WARN_INTERVAL_MS = 60_000;
+
+/**
+ * The failure reporter of one store: each failure counts in
+ * `isartor_cache_store_errors_total`; the warning is throttled per reporter,
+ * so two stores (two gateways in one process) each warn.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const failed = storeFailureReporter(undefined, { warn: (l) => lines.push(l) });
+ * failed("get", new Error("ECONNREFUSED"));
+ * failed("set", new Error("ECONNREFUSED"));
+ * lines.length; // 1
+ * ```
+ */
+export function storeFailureReporter(
+  metrics?: Metrics,
+  options: StoreFailureOptions = {},
+): StoreFailureReporter {
+  const now = options.now ?? Date.now;
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  let lastWarning = -Infinity;
+  return (op, e) => {
+    metrics?.cacheStoreErrors.inc({ op });
+    if (now() - lastWarning < WARN_INTERVAL_MS) return;
+    lastWarning = now();
+    warn(
       `[isartor] warning: cache store ${op} failed (${
         (e as Error)?.message ?? String(e)
       }); serving from memory and upstream until it is back`,
     );
-  }
+  };
 }
 
 /** The cache backends `cache_backend` asks for. The exact and the semantic cache share the store. */
-export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBackends {
+export function buildCacheBackends(
+  config: Config,
+  metrics?: Metrics,
+  failure: StoreFailureOptions = {},
+): CacheBackends {
+  const storeFailed = storeFailureReporter(metrics, failure);
   if (config.cache_backend !== "redis") {
     const store = buildByteStore(config);
     return {
@@ -107,6 +144,7 @@ export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBack
         answering: null,
       }),
       sharedCounts: () => Promise.resolve(null),
+      storeFailed,
     };
   }
   const url = redisUrlWithDb(config.redis_url, config.redis_db);
@@ -114,19 +152,15 @@ export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBack
     url,
     clusterNodes: config.redis_cluster_nodes,
     commandTimeoutMs: config.redis_command_timeout_ms,
-    onError: (e) => storeFailed(metrics, "connect", e),
+    onError: (e) => storeFailed("connect", e),
   });
   const store = new RedisByteStore(conn, config.redis_key_prefix);
-  const feed = new RedisCacheFeed(
-    conn,
-    store.base(["events"]),
-    (op, e) => storeFailed(metrics, op, e),
-  );
+  const feed = new RedisCacheFeed(conn, store.base(["events"]), storeFailed);
   const flight = new RedisSharedFlight(
     conn,
     config.redis_lock_ttl_secs * 1000,
     (key) => store.base(["lock", ...key]),
-    (op, e) => storeFailed(metrics, op, e),
+    storeFailed,
   );
   const nodes = config.redis_cluster_nodes;
   return {
@@ -155,6 +189,7 @@ export function buildCacheBackends(config: Config, metrics?: Metrics): CacheBack
       l1a: await store.count(["l1a"]),
       l1b: await store.count(["l1b"]),
     }),
+    storeFailed,
   };
 }
 
@@ -168,12 +203,17 @@ export function buildByteStore(config: Config): ByteStore | null {
     : null;
 }
 
-/** The recording cache of the exact layer, per config. */
+/**
+ * The recording cache of the exact layer, per config. Pass the store's
+ * reporter (`CacheBackends.storeFailed`) so one store warns once a minute, not
+ * once per user of it.
+ */
 export function buildRecordingCache(
   config: Config,
   metrics: Metrics,
   store?: ByteStore | null,
   feed?: CacheFeed | null,
+  onStoreError: StoreFailureReporter = storeFailureReporter(metrics),
 ): RecordingCache {
   const persistent = store === undefined ? buildByteStore(config) : store;
   return new RecordingCache(persistent, {
@@ -181,6 +221,6 @@ export function buildRecordingCache(
     maxBytes: config.cache_max_bytes,
     ttlMs: config.cache_ttl_secs * 1000,
     feed: feed ?? undefined,
-    onStoreError: (op, e) => storeFailed(metrics, op, e),
+    onStoreError,
   });
 }

@@ -1,17 +1,16 @@
-// Cluster mode on real servers: two gateways on their own ports sharing one real redis-server.
-// L1a and L1b across replicas, single-flight across replicas, Redis faults, deletion, restart.
+// Cluster mode on real servers: two `isartor up` processes on their own ports sharing one real
+// redis-server: L1a and L1b across replicas, single-flight across replicas, a replica's restart,
+// deletion, Redis killed mid-load. In-process gateways cover Redis down at start or stalled,
+// and a 3-master Redis Cluster.
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { gatewayPermissionFlags, redisHosts } from "../../cli/permissions.ts";
 import { startSimulatedUpstream } from "../../cli/demo_upstream.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway, type TestGateway } from "../support/gateway_harness.ts";
-import {
-  redisAvailable,
-  startRedis,
-  startRedisCluster,
-  type TestRedis,
-} from "../support/redis_server.ts";
+import { startGateway } from "../support/gateway_harness.ts";
+import { startGatewayProcess } from "../support/gateway_process.ts";
+import { until as waitFor } from "../support/cli_runner.ts";
+import { redisAvailable, startRedis, startRedisCluster } from "../support/redis_server.ts";
 
 const ignore = !redisAvailable();
 const MODEL = "gpt-4o-mini";
@@ -20,7 +19,10 @@ function chat(content: string) {
   return { model: MODEL, temperature: 0, messages: [{ role: "user", content }] };
 }
 
-async function send(gw: TestGateway, body: unknown, headers: Record<string, string> = {}) {
+/** A gateway to talk to: in this process or its own. */
+type Replica = { url: string };
+
+async function send(gw: Replica, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -30,27 +32,24 @@ async function send(gw: TestGateway, body: unknown, headers: Record<string, stri
   return { status: res.status, layer: res.headers.get("x-isartor-layer"), text };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Waits for `cond`, generously: replicas are processes on a loaded box. */
+function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  return waitFor(cond, 20_000, what);
 }
 
-async function health(gw: TestGateway) {
+async function health(gw: Replica) {
   return await (await fetch(`${gw.url}/health`)).json();
 }
 
 /** Waits until both replicas' store answers (connected, not in a slow spell). */
-async function bothAnswering(a: TestGateway, b: TestGateway, what: string): Promise<void> {
+async function bothAnswering(a: Replica, b: Replica, what: string): Promise<void> {
   await until(
     async () => (await health(a)).cache_store.answering && (await health(b)).cache_store.answering,
     what,
   );
 }
 
-async function stats(gw: TestGateway) {
+async function stats(gw: Replica) {
   return await (await fetch(`${gw.url}/api/v1/cache/stats`)).json();
 }
 
@@ -67,24 +66,72 @@ function replicaConfig(upstreamUrl: string, extra: Record<string, unknown>) {
   };
 }
 
-/** Two replicas on one Redis, in front of one upstream. */
-async function cluster(upstreamUrl: string, extra: Record<string, unknown> = {}) {
+/** The store-error lines of the replicas' metrics (for an assertion's message). */
+async function storeErrors(...replicas: Replica[]): Promise<string> {
+  const texts = await Promise.all(
+    replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()),
+  );
+  return texts.map((t) => t.split("\n").filter((l) => l.startsWith("isartor_cache_store_errors")))
+    .join(" | ");
+}
+
+/** The last user turn of an OpenAI Chat body. */
+function lastUser(body: Record<string, unknown>): string {
+  const messages = body.messages as { role: string; content: string }[];
+  return messages.findLast((m) => m.role === "user")?.content ?? "";
+}
+
+/** The mock's answer names its question, so a wrong answer from a cache shows. */
+const answerFor = (body: Record<string, unknown>) => ({ text: `answer to: ${lastUser(body)}` });
+
+/** Two `isartor up` processes on one real Redis, before one mock provider; A can be restarted. */
+async function processCluster() {
+  const mock = await startMockUpstream({ answerFor });
   const redis = await startRedis();
-  const config = replicaConfig(upstreamUrl, { redis_url: redis.url, ...extra });
-  const a = await startGateway(config);
-  const b = await startGateway(config);
-  await bothAnswering(a, b, "both replicas connected");
-  return {
+  const config = replicaConfig(`${mock.url}/v1`, {
+    redis_url: redis.url,
+    cache_mode: "both",
+    similarity_threshold: 0.8,
+    // A slow reply on a loaded CI box must not count as a Redis fault (that would be a second
+    // upstream call); a stalled Redis is the in-process test's, a killed one fails at once.
+    redis_command_timeout_ms: 2_000,
+  });
+  const started = await Promise.allSettled([
+    startGatewayProcess(config),
+    startGatewayProcess(config),
+  ]);
+  const up = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  if (up.length < 2) {
+    for (const p of up) await p.stop();
+    await redis.close();
+    await mock.close();
+    throw (started.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+  }
+  const c = {
+    mock,
     redis,
-    a,
-    b,
-    config,
+    a: up[0],
+    b: up[1],
+    /** Stops A and starts a new process on its port (an empty memory: only Redis remembers). */
+    async restartA() {
+      await c.a.stop();
+      c.a = await startGatewayProcess(config, { port: c.a.port });
+      await bothAnswering(c.a, c.b, "the restarted replica connected");
+    },
     async [Symbol.asyncDispose]() {
-      await a.close();
-      await b.close();
+      await c.a.stop();
+      await c.b.stop();
       await redis.close();
+      await mock.close();
     },
   };
+  try {
+    await bothAnswering(c.a, c.b, "both replicas connected");
+  } catch (e) {
+    await c[Symbol.asyncDispose]();
+    throw e;
+  }
+  return c;
 }
 
 Deno.test("cluster: the gateway may reach the Redis hosts, and reads only node-redis's two variables", () => {
@@ -105,132 +152,139 @@ Deno.test("cluster: the gateway may reach the Redis hosts, and reads only node-r
 });
 
 Deno.test({
-  name: "cluster: an answer stored through A is an L1a hit on B, and on a restarted replica",
+  name: "cluster: two `isartor up` processes on one Redis share L1a, L1b, single-flight, restarts",
   ignore,
-  fn: async () => {
-    const sim = await startSimulatedUpstream({ latencyMs: 0 });
-    await using c = await cluster(sim.url);
-    try {
+  fn: async (t) => {
+    await using c = await processCluster();
+    const calls = () => c.mock.requests.length;
+
+    await t.step("an answer stored through A is an L1a hit on B", async () => {
       const first = await send(c.a, chat("What is the capital of France?"));
       assert.equal(first.layer, "l3");
+      assert.match(first.text, /answer to: What is the capital of France\?/);
       await until(async () => (await stats(c.a)).shared?.entries?.l1a === 1, "stored in Redis");
       const onB = await send(c.b, chat("What is the capital of France?"));
       assert.equal(onB.layer, "l1a");
       assert.equal(onB.text, first.text);
-      assert.equal(sim.calls, 1);
+      assert.equal(calls(), 1);
       const h = await health(c.b);
       assert.equal(h.cache_store.backend, "redis");
-      assert.equal(h.cache_store.answering, true);
       assert.match(h.layers.l1a, /memory\+redis/);
+    });
 
-      // A new replica (a restart) finds the shared entries.
-      const fresh = await startGateway(c.config);
-      try {
-        await until(async () => (await health(fresh)).cache_store.answering, "connect");
-        assert.equal((await send(fresh, chat("What is the capital of France?"))).layer, "l1a");
-        assert.equal(sim.calls, 1);
-      } finally {
-        await fresh.close();
-      }
-    } finally {
-      await sim.close();
-    }
-  },
-});
-
-Deno.test({
-  name: "cluster: a paraphrase through B is an L1b hit for an entry A stored after B started",
-  ignore,
-  fn: async () => {
-    const sim = await startSimulatedUpstream({ latencyMs: 0 });
-    await using c = await cluster(sim.url, { cache_mode: "both", similarity_threshold: 0.8 });
-    try {
-      // B's index is built (its first request), so A's entry must reach it over the feed.
-      assert.equal((await send(c.b, chat("Tell me a fact about octopuses"))).layer, "l3");
+    await t.step("a paraphrase through B is an L1b hit for an entry A stored", async () => {
+      // B's index is built (it served a request), so A's entry reaches it over the feed.
+      const received = (await stats(c.b)).shared.feed.received;
       const first = await send(c.a, chat("How do I reset my password?"));
       assert.equal(first.layer, "l3");
-      await until(async () => (await stats(c.b)).shared.feed.received >= 1, "the feed");
+      await until(async () => (await stats(c.b)).shared.feed.received > received, "the feed");
       const para = await send(c.b, chat("how can i reset my password?"));
       assert.equal(para.layer, "l1b");
       assert.equal(para.text, first.text);
-      assert.equal(sim.calls, 2);
+      assert.equal(calls(), 2);
       const feed = (await stats(c.b)).shared.feed;
       console.log(`feed lag on B: last ${feed.lag_ms_last} ms, max ${feed.lag_ms_max} ms`);
-      assert.equal((await stats(c.b)).shared.entries.l1b, 2);
+    });
 
-      // DELETE through A removes the caller's entries on both replicas.
+    await t.step(
+      "50 concurrent identical misses over both replicas make 1 upstream call",
+      async () => {
+        c.mock.defaultBehaviour = { kind: "delay", ms: 300 };
+        const before = calls();
+        const body = chat("One question, fifty clients");
+        const all = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => send(i % 2 ? c.b : c.a, body)),
+        );
+        c.mock.defaultBehaviour = { kind: "ok" };
+        assert.deepEqual(new Set(all.map((r) => r.status)), new Set([200]));
+        assert.deepEqual(new Set(all.map((r) => r.text)).size, 1);
+        assert.match(all[0].text, /answer to: One question, fifty clients/);
+        const layers = all.map((r) => r.layer);
+        assert.equal(calls() - before, 1, `layers ${layers}; ${await storeErrors(c.a, c.b)}`);
+        assert.equal(layers.filter((l) => l === "l3").length, 1);
+        const hits = layers.filter((l) => l === "l1a").length;
+        console.log(`50 concurrent misses: ${calls() - before} upstream call, ${hits} L1a hits`);
+      },
+    );
+
+    await t.step("a restarted replica A keeps the shared entries (L1a and L1b)", async () => {
+      await c.restartA();
+      const before = calls();
+      const exact = await send(c.a, chat("What is the capital of France?"));
+      assert.equal(exact.layer, "l1a");
+      assert.match(exact.text, /answer to: What is the capital of France\?/);
+      // The index is loaded from Redis at start, not from A's (gone) memory.
+      const para = await send(c.a, chat("how can i reset my password?"));
+      assert.equal(para.layer, "l1b");
+      assert.match(para.text, /answer to: How do I reset my password\?/);
+      assert.equal(calls(), before);
+    });
+
+    await t.step("DELETE through A removes the caller's entries on both replicas", async () => {
       const del = await fetch(`${c.a.url}/api/v1/cache`, { method: "DELETE" });
       assert.ok((await del.json()).deleted >= 4);
       await until(async () => (await stats(c.b)).l1b.entries === 0, "B's index emptied");
       assert.equal((await send(c.b, chat("How do I reset my password?"))).layer, "l3");
       assert.equal((await send(c.b, chat("how can i reset my password?"))).layer, "l1b");
-    } finally {
-      await sim.close();
-    }
-  },
-});
+    });
 
-Deno.test({
-  name: "cluster: 50 concurrent identical misses over both replicas make one upstream call",
-  ignore,
-  fn: async () => {
-    const mock = await startMockUpstream();
-    mock.defaultBehaviour = { kind: "delay", ms: 300 };
-    await using c = await cluster(`${mock.url}/v1`);
-    try {
-      const body = chat("One question, fifty clients");
-      const all = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => send(i % 2 ? c.b : c.a, body)),
-      );
-      assert.ok(all.every((r) => r.status === 200));
-      assert.equal(new Set(all.map((r) => r.text)).size, 1);
-      assert.equal(mock.requests.length, 1);
-      assert.ok(all.filter((r) => r.layer === "l1a").length >= 1, "the other replica got a hit");
-    } finally {
-      await mock.close();
-    }
-  },
-});
+    await t.step(
+      "Redis killed mid-load fails no request; hits resume when it is back",
+      async () => {
+        const before = calls();
+        let done = 0;
+        let next = 0;
+        const failures: string[] = [];
+        let stop = false;
+        // Four clients; request n goes to replica n % 2 and asks question n / 3, so each question
+        // is a miss once and then a hit, from memory or across replicas, all through the outage.
+        const clients = Array.from({ length: 4 }, async () => {
+          while (!stop) {
+            const n = next++;
+            const q = `load question ${Math.floor(n / 3)}`;
+            try {
+              const r = await send(n % 2 ? c.a : c.b, chat(q));
+              if (r.status !== 200 || !r.text.includes(`answer to: ${q}`)) {
+                failures.push(`${r.status} ${r.layer} ${r.text.slice(0, 120)}`);
+              }
+            } catch (e) {
+              failures.push(String(e));
+            }
+            done++;
+          }
+        });
+        await until(() => done >= 40, "load before the outage");
+        await c.redis.stop(); // SIGKILL
+        const [atStop, callsAtStop] = [done, calls()];
+        await until(() => done >= atStop + 60, "load while Redis is down");
+        const [whileDown, callsWhileDown] = [done - atStop, calls() - callsAtStop];
 
-Deno.test({
-  name: "cluster: Redis lost mid-load fails no request; hits resume when it is back",
-  ignore,
-  fn: async () => {
-    const sim = await startSimulatedUpstream({ latencyMs: 0 });
-    await using c = await cluster(sim.url, { redis_command_timeout_ms: 100 });
-    const redis: TestRedis = c.redis;
-    try {
-      let failed = 0;
-      let done = 0;
-      let stop = false;
-      const load = (async () => {
-        for (let i = 0; !stop; i++) {
-          const r = await send(i % 2 ? c.a : c.b, chat(`question ${i % 20}`));
-          if (r.status !== 200) failed++;
-          done++;
+        await c.redis.start(); // same port, empty
+        const restarted = Date.now();
+        // Hits resume: an answer stored through A is a hit on B again.
+        let resumedAfter = -1;
+        for (let k = 0; resumedAfter < 0; k++) {
+          if (Date.now() - restarted > 30_000) throw new Error("no shared hit within 30 s");
+          await send(c.a, chat(`after the outage ${k}`));
+          await new Promise((r) => setTimeout(r, 50));
+          if ((await send(c.b, chat(`after the outage ${k}`))).layer === "l1a") {
+            resumedAfter = Date.now() - restarted;
+          }
         }
-      })();
-      await until(() => done >= 40, "load before");
-      await redis.stop();
-      const atStop = done;
-      await until(() => done >= atStop + 40, "load while Redis is down");
-
-      await redis.start();
-      await bothAnswering(c.a, c.b, "reconnected");
-      const atStart = done;
-      await until(() => done >= atStart + 40, "load after");
-      stop = true;
-      await load;
-      assert.equal(failed, 0, `${failed} of ${done} requests failed`);
-      // The restarted Redis is empty: a new answer stored through A is a hit on B again.
-      assert.equal((await send(c.a, chat("after the outage"))).layer, "l3");
-      await until(async () => (await stats(c.a)).shared?.entries?.l1a >= 1, "stored again");
-      assert.equal((await send(c.b, chat("after the outage"))).layer, "l1a");
-      const metrics = await (await fetch(`${c.a.url}/metrics`)).text();
-      assert.match(metrics, /isartor_cache_store_errors_total\{[^}]*\} [1-9]/);
-    } finally {
-      await sim.close();
-    }
+        const atResume = done;
+        await until(() => done >= atResume + 40, "load after the outage");
+        stop = true;
+        await Promise.all(clients);
+        assert.deepEqual(failures, [], `${failures.length} of ${done} requests failed`);
+        const metrics = await (await fetch(`${c.a.url}/metrics`)).text();
+        assert.match(metrics, /isartor_cache_store_errors_total\{[^}]*\} [1-9]/);
+        console.log(
+          `Redis outage: ${done} requests (${whileDown} while down, ${callsWhileDown} of them ` +
+            `upstream), ${failures.length} failed, ${calls() - before} upstream calls in all; ` +
+            `shared hits resumed ${resumedAfter} ms after Redis restarted`,
+        );
+      },
+    );
   },
 });
 
