@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { Ajv } from "ajv";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
@@ -29,41 +29,21 @@ import { rawRequest } from "../support/raw_http.ts";
 import { findProgram } from "../support/system_tool.ts";
 import { REPO_ROOT } from "../support/cli_harness.ts";
 import {
+  composeEnv,
+  composeFile,
   gatewayReads,
   imageDefaults,
-  interpolate,
   type K8sObject,
   kubernetesObjects,
   objectOf,
-  parseEnvFile,
   portNumber,
   readRepoFile,
   SECRET_NAME,
+  secretsExample,
 } from "../support/deploy_files.ts";
 
 /** The image the release workflow pushes for this version (docs/install.md). */
 const IMAGE = `ghcr.io/${REPOSITORY}:${VERSION}`;
-
-// deno-lint-ignore no-explicit-any
-type Service_ = Record<string, any>;
-
-async function composeFile(): Promise<{ services: Record<string, Service_> }> {
-  return parseYaml(await readRepoFile("deploy/docker-compose.yml"));
-}
-
-async function secretsExample(): Promise<Record<string, string>> {
-  return parseEnvFile(await readRepoFile("deploy/isartor.secrets.env.example"));
-}
-
-/** The gateway service's environment as Compose hands it over, under the image's defaults. */
-async function composeEnv(vars: Record<string, string>): Promise<Record<string, string>> {
-  const gw = (await composeFile()).services.isartor;
-  const env: Record<string, string> = { ...(await imageDefaults()).env, ...await secretsExample() };
-  for (const [k, v] of Object.entries(gw.environment as Record<string, string>)) {
-    env[k] = interpolate(String(v), vars);
-  }
-  return env;
-}
 
 /** The host a wildcard-bound gateway answers to, through the real browser guard. */
 function guardFor(config: Config): OriginGuard {

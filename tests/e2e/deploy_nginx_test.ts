@@ -9,34 +9,17 @@
  */
 
 import assert from "node:assert/strict";
-import { parse as parseYaml } from "yaml";
 import { startMockedGateway } from "../support/gateway_harness.ts";
 import { freePort, until } from "../support/cli_runner.ts";
 import { findProgram, skipWithout } from "../support/system_tool.ts";
-import {
-  gatewayReads,
-  imageDefaults,
-  interpolate,
-  parseEnvFile,
-  readRepoFile,
-} from "../support/deploy_files.ts";
+import { composeEnv, gatewayReads, readRepoFile } from "../support/deploy_files.ts";
 
 const nginx = findProgram(["/usr/sbin/nginx", "/usr/bin/nginx"], "NGINX");
 const skip = skipWithout(nginx, "nginx load balancer", "apt-get install nginx-light");
 
 /** The compose gateway's settings that shape requests (keys, allowed hosts), for a loopback replica. */
 async function replicaConfig(): Promise<Record<string, unknown>> {
-  const compose = parseYaml(await readRepoFile("deploy/docker-compose.yml"));
-  const env: Record<string, string> = {
-    ...(await imageDefaults()).env,
-    ...parseEnvFile(await readRepoFile("deploy/isartor.secrets.env.example")),
-  };
-  for (
-    const [k, v] of Object.entries(compose.services.isartor.environment as Record<string, string>)
-  ) {
-    env[k] = interpolate(String(v), {});
-  }
-  const config = gatewayReads(env, "compose");
+  const config = gatewayReads(await composeEnv({}), "compose");
   return {
     gateway_api_key: config.gateway_api_key,
     allowed_hosts: config.allowed_hosts,

@@ -90,6 +90,30 @@ export function gatewayReads(env: Record<string, string>, where: string): Config
   return loaded.config;
 }
 
+/** deploy/docker-compose.yml, parsed. */
+// deno-lint-ignore no-explicit-any
+export async function composeFile(): Promise<{ services: Record<string, any> }> {
+  return parseYaml(await readRepoFile("deploy/docker-compose.yml"));
+}
+
+/** The example of the compose file's env file (the keys, as placeholders). */
+export async function secretsExample(): Promise<Record<string, string>> {
+  return parseEnvFile(await readRepoFile("deploy/isartor.secrets.env.example"));
+}
+
+/**
+ * The gateway service's environment as Compose hands it over (`vars` are the
+ * shell's, for interpolation), under the image's defaults and the example keys.
+ */
+export async function composeEnv(vars: Record<string, string>): Promise<Record<string, string>> {
+  const gw = (await composeFile()).services.isartor;
+  const env: Record<string, string> = { ...(await imageDefaults()).env, ...await secretsExample() };
+  for (const [k, v] of Object.entries(gw.environment as Record<string, string>)) {
+    env[k] = interpolate(String(v), vars);
+  }
+  return env;
+}
+
 /** A Kubernetes object, as far as these checks read it. */
 export interface K8sObject {
   apiVersion: string;
