@@ -6,8 +6,10 @@
  * config and with the image. The compose file is validated against the
  * Compose Specification's JSON schema (tests/fixtures/compose_spec.json, from
  * compose-spec/compose-spec at 170098ba, Apache-2.0) and the Kubernetes
- * objects against the API schemas of kubernetes-models; `kubectl kustomize`
- * and `docker compose config` run too where they are installed.
+ * objects against kubernetes-models' API schemas (types and required fields;
+ * unlike `kubeconform -strict`, a misspelt field name passes them, which is why
+ * the fields the gateway depends on are asserted one by one below);
+ * `kubectl kustomize` and `docker compose config` run too where installed.
  */
 
 import assert from "node:assert/strict";
