@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { runModels } from "../../cli/models.ts";
-import type { CliIO } from "../../cli/io.ts";
+import { captureIO } from "../support/capture_io.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import type { ModelManifest } from "../../src/embed/model_files.ts";
 import { cliArgs, cliEnv } from "../support/cli_runner.ts";
@@ -65,19 +65,6 @@ function fakeHub(folder: string, manifest: ModelManifest) {
     corrupt,
     close: () => server.shutdown(),
   };
-}
-
-/** Captures what a command prints. */
-function captureIO() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    isTty: false,
-    color: false,
-  };
-  return { io, out, err, text: () => out.join("\n"), errors: () => err.join("\n") };
 }
 
 interface Fixture {
