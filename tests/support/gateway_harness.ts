@@ -62,6 +62,7 @@ export interface MockedGateway extends AsyncDisposable {
 export async function startMockedGateway(
   config: Record<string, unknown> = {},
   mockOptions: MockUpstreamOptions = {},
+  options: GatewayOptions = {},
 ): Promise<MockedGateway> {
   const mock = await startMockUpstream(mockOptions);
   const gw = await startGateway({
@@ -70,7 +71,7 @@ export async function startMockedGateway(
     cache_mode: "exact",
     cache_backend: "memory",
     ...config,
-  });
+  }, options);
   return {
     mock,
     gw,
