@@ -12,6 +12,7 @@ import { ConfigSchema } from "../../src/config/schema.ts";
 import type { ModelManifest } from "../../src/embed/model_files.ts";
 import { cliArgs, cliEnv } from "../support/cli_runner.ts";
 import { tinyManifest, writeTinyBert } from "../support/tiny_bert.ts";
+import { exists } from "../support/files.ts";
 
 /** A fake hub: serves `folder` as `manifest.repo` at `manifest.revision`. */
 function fakeHub(folder: string, manifest: ModelManifest) {
@@ -105,15 +106,6 @@ async function withFixture(f: (x: Fixture) => Promise<void>) {
   } finally {
     await hub.close();
     await Deno.remove(root, { recursive: true });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
