@@ -23,6 +23,7 @@ import { allowedHosts } from "./permissions.ts";
 import { probeFix, type ProbeResult, probeTarget, statusText } from "./probe.ts";
 import { startSpinner } from "./spinner.ts";
 import { probeCacheStore, type StoreProbe } from "../src/cache/store_probe.ts";
+import { type BackendProbe, probeRemoteBackends } from "../src/telemetry/backend_probe.ts";
 
 /** Help for `isartor check`. */
 export const usage = `isartor check [--json] [--timeout S]
@@ -144,6 +145,12 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
 }
 
+/** What the gateway does while a model server does not answer. */
+const WITHOUT: Record<string, string> = {
+  "l1b embedder": "a gateway started now would use the model-free matcher instead",
+  "l2 router": "L2 passes every request on to L3 while it does not answer",
+};
+
 /** Runs `isartor check`. */
 export async function runCheck(args: string[], io: CliIO): Promise<number> {
   const opts = parse(args);
@@ -162,10 +169,12 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
   const spinner = startSpinner(io, "checking providers...");
   let results: ProbeResult[];
   let cacheStore: StoreProbe;
+  let remote: BackendProbe[];
   try {
-    [results, cacheStore] = await Promise.all([
+    [results, cacheStore, remote] = await Promise.all([
       Promise.all(buildTargets(config).map((t) => probeTarget(t, opts.timeout))),
       probeCacheStore(config, opts.timeout),
+      probeRemoteBackends(config, opts.timeout),
     ]);
   } finally {
     spinner.stop();
@@ -207,6 +216,7 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
         })),
         layers,
         cache_store: cacheStore,
+        remote_backends: remote,
         gateway: {
           bind: gateway.bind,
           loopback: gateway.loopback,
@@ -263,6 +273,16 @@ export async function runCheck(args: string[], io: CliIO): Promise<number> {
         : `unreachable (${cacheStore.message}); the gateway would serve from memory and upstream until it answers`
     }`;
     io.out(style(io, line, cacheStore.status === "ok" ? "green" : "yellow"));
+  }
+  if (remote.length) {
+    io.out("");
+    io.out(bold("Model servers"));
+    for (const b of remote) {
+      const line = `  ${b.layer} (${b.backend}) at ${b.target}: ${b.message}${
+        b.latency_ms === null ? "" : ` · ${b.latency_ms} ms`
+      }${b.status === "ok" ? "" : `; ${WITHOUT[b.layer] ?? "the gateway works without it"}`}`;
+      io.out(style(io, line, b.status === "ok" ? "green" : "yellow"));
+    }
   }
   io.out("");
   io.out(bold("Gateway"));

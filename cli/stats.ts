@@ -36,6 +36,10 @@ Options:
   -n, --last N   how many recent requests to list (default 10, at most 50)
   --url URL      the gateway to ask (default: the running one, else host_port)
 
+The key sent is admin_api_key (every tenant), else gateway_api_key (one
+tenant). Keys made with \`isartor keys add\` are stored hashed, so the CLI
+cannot read them back: put one in ISARTOR__GATEWAY_API_KEY to see its tenant.
+
 Examples:
   isartor stats
   isartor stats --by-tool
@@ -211,7 +215,9 @@ export async function runStats(args: string[], io: CliIO): Promise<number> {
   if (res.status === 401) {
     await res.body?.cancel();
     io.err(
-      `the gateway at ${url} refused the key: set the same gateway_api_key (or ISARTOR__GATEWAY_API_KEY) the gateway uses`,
+      config.gateway_keys.length && !config.admin_api_key
+        ? `the gateway at ${url} refused the key: gateway_keys are stored hashed, so set ISARTOR__GATEWAY_API_KEY to one of them (its tenant) or admin_api_key (every tenant)`
+        : `the gateway at ${url} refused the key: set the same gateway_api_key (or ISARTOR__GATEWAY_API_KEY) the gateway uses`,
     );
     return EXIT.failure;
   }

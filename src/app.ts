@@ -66,6 +66,7 @@ import { createRecorder } from "./telemetry/recorder.ts";
 import { Tracing } from "./telemetry/tracing.ts";
 import { BodyLog, configuredSecrets, requestLogDir, withBodyLog } from "./telemetry/body_log.ts";
 import { VERSION } from "./version.ts";
+import { healthProbe } from "./telemetry/backend_probe.ts";
 import { McpHttpEndpoint } from "./mcp/http.ts";
 import { dashboardResponse } from "./dashboard/routes.ts";
 import { configReport, providersReport, timelineReport } from "./dashboard/admin_api.ts";
@@ -196,7 +197,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     exact,
     tracing: config.enable_monitoring ? new Tracing(config.otel_capture_content) : null,
   };
-  const health = () => ({
+  const remoteBackends = healthProbe(config);
+  const health = async () => ({
     status: "ok",
     version: VERSION,
     uptime_secs: Math.round((Date.now() - metrics.startedAt) / 1000),
@@ -208,6 +210,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       l3: "on",
     },
     cache_store: backends.status(),
+    remote_backends: await remoteBackends(),
     embedder: semantic
       ? {
         backend: semantic.embedder.name,
@@ -300,7 +303,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   }
   app.get("/v1beta/models", geminiModels);
   app.post("/api/chat", nativeChatHandler(miscDeps));
-  app.get("/health", (c) => c.json(health()));
+  app.get("/health", async (c) => c.json(await health()));
   app.get("/api/v1/stats", statsHandler(recorder.stats));
   app.get("/api/v1/timeline", (c) => {
     const minutes = Number(c.req.query("minutes") ?? 60);

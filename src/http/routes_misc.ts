@@ -32,7 +32,7 @@ export interface MiscDeps {
   /** The per-attempt upstream timeout (`l3_timeout_secs`), also for token counting. */
   upstreamTimeoutMs?: number;
   version: string;
-  health: () => Record<string, unknown>;
+  health: () => Promise<Record<string, unknown>>;
   /** Counts `/api/chat` requests (route `native`) into the stats, metrics and request log. */
   recorder?: Recorder;
 }

@@ -11,6 +11,7 @@ import { hashGatewayKey } from "../../src/http/gateway_keys.ts";
 import { identifyCaller } from "../../src/http/auth.ts";
 import { GatewayKeyRing } from "../../src/http/gateway_keys.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import { startGateway, type TestGateway } from "../support/gateway_harness.ts";
 
 Deno.test("keys: add prints the key once and stores its digest; list and revoke by id or label", async () => {
   const user = await cliSandbox();
@@ -71,6 +72,30 @@ Deno.test("keys: add prints the key once and stores its digest; list and revoke 
     const bad = await user.run(["keys", "add", "--tenant", "a/b"]);
     assert.equal(bad.code, 2);
   } finally {
+    await user.cleanup();
+  }
+});
+
+Deno.test("keys: stats from the CLI sends a key it holds, and says what to set when only hashed keys exist", async () => {
+  const user = await cliSandbox();
+  let gw: TestGateway | null = null;
+  try {
+    await Deno.mkdir(`${user.home}/.isartor`, { recursive: true });
+    await Deno.writeTextFile(`${user.home}/.isartor/isartor.toml`, 'llm_provider = "groq"\n');
+    const key = (await user.run(["keys", "add", "--tenant", "team-a"])).stdout.trim();
+    const raw = parseToml(await Deno.readTextFile(`${user.home}/.isartor/isartor.toml`));
+    gw = await startGateway({ gateway_keys: parseConfig(raw).gateway_keys });
+
+    const refused = await user.run(["stats", "--url", gw.url]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /stored hashed, so set ISARTOR__GATEWAY_API_KEY to one of them/);
+    const own = await user.run(["stats", "--url", gw.url, "--json"], {
+      env: { ISARTOR__GATEWAY_API_KEY: key },
+    });
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(typeof JSON.parse(own.stdout).deflection_rate, "number");
+  } finally {
+    await gw?.close();
     await user.cleanup();
   }
 });

@@ -359,3 +359,34 @@ Deno.test("check: the shared Redis cache store is probed, and an unreachable one
     await mock.close();
   }
 });
+
+Deno.test("check: shows the remote embedding and router servers and whether each answers", async () => {
+  await withUser(async (user) => {
+    await user.run(["set-key", "-p", "ollama"]);
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req) =>
+        new URL(req.url).pathname === "/embed"
+          ? Response.json([[0.5, 0.5]])
+          : Response.json({ data: [{ id: "qwen" }] }),
+    );
+    const up = `http://127.0.0.1:${server.addr.port}`;
+    await Deno.writeTextFile(
+      `${user.cwd}/isartor.toml`,
+      `cache_mode = "both"\nembedding_backend = "remote"\nenable_slm_router = true\nrouter_backend = "vllm"\nvllm_url = "${up}/v1"\nvllm_model = "qwen"\n[embedding_sidecar]\nsidecar_url = "${up}"\n`,
+    );
+    const r = await user.run(["check", "--json", "--timeout", "2"]);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(
+      report.remote_backends.map((b: { layer: string; status: string }) =>
+        `${b.layer}: ${b.status}`
+      ),
+      ["l1b embedder: ok", "l2 router: ok"],
+    );
+    await server.shutdown();
+    const down = await user.run(["check", "--timeout", "1"]);
+    assert.match(down.stdout, /Model servers/);
+    assert.match(down.stdout, /l1b embedder \(remote\) at .*unreachable.*model-free matcher/);
+    assert.match(down.stdout, /l2 router \(vllm\) at .*\/v1\/models: .*L2 passes every request on/);
+  });
+});
