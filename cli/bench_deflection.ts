@@ -11,9 +11,9 @@ import { parseArgs } from "node:util";
 import { createGateway } from "../src/app.ts";
 import { loadEmbedder } from "../src/embed/build.ts";
 import { modelEnv } from "./up.ts";
-import { parseConfig } from "../src/config/load.ts";
 import { serveGateway } from "../src/server.ts";
 import { loadCliConfig } from "./config.ts";
+import { simulatedConfig } from "./demo.ts";
 import { startSimulatedUpstream } from "./demo_upstream.ts";
 import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 import { startSpinner } from "./spinner.ts";
@@ -157,20 +157,7 @@ export async function runBenchDeflection(args: string[], io: CliIO): Promise<num
   let health: Record<string, unknown> = {};
   let spinner = null;
   try {
-    const config = parseConfig({
-      ...base,
-      host_port: "127.0.0.1:0",
-      data_dir: tmp,
-      gateway_api_key: "",
-      llm_provider: "openai_compatible",
-      external_llm_url: sim.url,
-      external_llm_api_key: "",
-      external_llm_model: "",
-      provider_keys: [],
-      fallback_providers: [],
-      model_aliases: {},
-      offline_mode: false,
-      l3_max_retries: 0,
+    const config = simulatedConfig(base, sim.url, tmp, {
       cache_backend: "memory",
       log_requests: false,
     });

@@ -112,8 +112,17 @@ export function summarize(
   return out;
 }
 
-/** The demo's config: the user's settings, a simulated provider, a throw-away data directory. */
-function demoConfig(base: Config, simUrl: string, dataDir: string): Config {
+/**
+ * The config of a throw-away gateway in front of the simulated provider: the
+ * user's settings minus everything that would reach a real provider, the
+ * user's keys or data directory; `over` adds the caller's own settings.
+ */
+export function simulatedConfig(
+  base: Config,
+  simUrl: string,
+  dataDir: string,
+  over: Record<string, unknown> = {},
+): Config {
   return parseConfig({
     ...base,
     host_port: "127.0.0.1:0",
@@ -128,6 +137,13 @@ function demoConfig(base: Config, simUrl: string, dataDir: string): Config {
     model_aliases: {},
     offline_mode: false,
     l3_max_retries: 0,
+    ...over,
+  });
+}
+
+/** The demo's config: the user's settings, a simulated provider, a throw-away data directory. */
+function demoConfig(base: Config, simUrl: string, dataDir: string): Config {
+  return simulatedConfig(base, simUrl, dataDir, {
     provider_prices: {
       ...base.provider_prices,
       openai_compatible: base.provider_prices.openai ?? DEFAULT_PRICES.openai,

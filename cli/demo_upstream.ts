@@ -102,28 +102,14 @@ export function startSimulatedUpstream(
     const id = `chatcmpl-sim-${++n}`;
     const created = Math.floor(Date.now() / 1000);
     if (body.stream === true) {
-      const chunk = (delta: unknown, finish: string | null, extra = {}) =>
+      const chunk = (choices: unknown[], extra = {}) =>
         `data: ${
-          JSON.stringify({
-            id,
-            object: "chat.completion.chunk",
-            created,
-            model,
-            choices: [{ index: 0, delta, finish_reason: finish }],
-            ...extra,
-          })
+          JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })
         }\n\n`;
-      const sse = chunk({ role: "assistant", content: text }, null) + chunk({}, "stop") +
-        `data: ${
-          JSON.stringify({
-            id,
-            object: "chat.completion.chunk",
-            created,
-            model,
-            choices: [],
-            usage,
-          })
-        }\n\ndata: [DONE]\n\n`;
+      const choice = (delta: unknown, finish: string | null) =>
+        chunk([{ index: 0, delta, finish_reason: finish }]);
+      const sse = choice({ role: "assistant", content: text }, null) + choice({}, "stop") +
+        chunk([], { usage }) + "data: [DONE]\n\n";
       return new Response(sse, { headers: { "content-type": "text/event-stream" } });
     }
     return Response.json({

@@ -35,6 +35,15 @@ import { type CliIO, EXIT, style, UsageError } from "./io.ts";
 /** Every model `isartor models` knows: the embedding model first, then the L2 router model. */
 export const ALL_MODELS: readonly ModelManifest[] = [...KNOWN_MODELS, QWEN2_5_0_5B_INSTRUCT_Q4];
 
+/** The options of `pull`, in both its help and the command's. */
+const PULL_OPTIONS = `Options:
+  --model NAME     ${ALL_MODELS.map((m) => m.name).join(" or ")}
+  --variant V      MiniLM: q8 (default: the int8 export, faster here), fp32, or all
+  --from DIR       copy from a folder of model files instead of downloading (air-gapped)
+  --dir DIR        use this models folder instead of models_dir
+  --json           print the result as JSON
+  -h, --help       show this help`;
+
 /** Help for `isartor models pull`. */
 export const pullUsage =
   `isartor models pull [--model NAME] [--variant q8|fp32|all] [--from DIR] [--dir DIR] [--json]
@@ -44,13 +53,7 @@ Downloads model files from the Hugging Face hub into models_dir (default
 file is checked against its pinned SHA-256. Without --model: the embedding
 model, and the router model too when L2 is on with the embedded backend.
 
-Options:
-  --model NAME     ${ALL_MODELS.map((m) => m.name).join(" or ")}
-  --variant V      MiniLM: q8 (default: the int8 export, faster here), fp32, or all
-  --from DIR       copy from a folder of model files instead of downloading (air-gapped)
-  --dir DIR        use this models folder instead of models_dir
-  --json           print the result as JSON
-  -h, --help       show this help
+${PULL_OPTIONS}
 
 Environment: ISARTOR__MODELS_DIR, HF_HOME (its hub cache is reused), HF_ENDPOINT (a mirror).
 
@@ -84,13 +87,7 @@ enable_slm_router with router_backend = "embedded").
       --model: the embedding model, and the router model too when L2 is on
       with the embedded backend.
 
-Options:
-  --model NAME     ${ALL_MODELS.map((m) => m.name).join(" or ")}
-  --variant V      MiniLM: q8 (default: the int8 export, faster here), fp32, or all
-  --from DIR       copy from a folder of model files instead of downloading (air-gapped)
-  --dir DIR        use this models folder instead of models_dir
-  --json           print the result as JSON
-  -h, --help       show this help
+${PULL_OPTIONS}
 
 Environment: ISARTOR__MODELS_DIR (the models folder), HF_HOME (its hub cache is
 searched and reused), HF_ENDPOINT (another hub or mirror).

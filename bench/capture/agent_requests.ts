@@ -17,7 +17,7 @@
  */
 
 import { type AgentCliName, ensureCli } from "../../tests/support/agent_clis.ts";
-import { type AgentRig, startAgentRig } from "../../tests/support/agent_harness.ts";
+import { type AgentRig, claudeCodeEnv, startAgentRig } from "../../tests/support/agent_harness.ts";
 import { shellToolLoop, TOOL_LOOP_TRIGGER } from "../../tests/support/agent_script.ts";
 
 /** The project instruction file every CLI finds (CLAUDE.md and AGENTS.md hold the same text). */
@@ -54,17 +54,6 @@ interface Cli {
   run(rig: AgentRig, bin: string, prompt: string, turn: number): Promise<number>;
 }
 
-const claudeEnv = (rig: AgentRig) => ({
-  ANTHROPIC_BASE_URL: rig.url,
-  ANTHROPIC_API_KEY: "sk-ant-client-key",
-  CLAUDE_CONFIG_DIR: `${rig.home}/.claude`,
-  DISABLE_TELEMETRY: "1",
-  DISABLE_AUTOUPDATER: "1",
-  DISABLE_ERROR_REPORTING: "1",
-  DISABLE_BUG_COMMAND: "1",
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-});
-
 /** opencode's project instructions and config: one model for both roles, `provider` as given. */
 async function opencodeSetup(rig: AgentRig, model: string, provider: Record<string, unknown>) {
   await Deno.writeTextFile(`${rig.work}/AGENTS.md`, INSTRUCTIONS);
@@ -93,7 +82,7 @@ const CLIS: Record<string, Cli> = {
     async run(rig, bin, prompt, turn) {
       const args = ["-p", prompt, "--output-format", "json", "--allowedTools", "Bash"];
       if (turn > 0) args.push("--continue");
-      return (await rig.run(bin, args, { env: claudeEnv(rig) })).code;
+      return (await rig.run(bin, args, { env: claudeCodeEnv(rig) })).code;
     },
   },
   codex: {

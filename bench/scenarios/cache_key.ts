@@ -20,6 +20,7 @@ import { RawKeyMemo } from "../../src/cache/raw_fingerprint.ts";
 import { fmt } from "../format.ts";
 import { checkTarget, round, type SampleSummary, summarize } from "../stats.ts";
 import type { ScenarioContext, ScenarioResult, Table, TargetCheck } from "../types.ts";
+import { seededRandom } from "../../tests/support/seeded_random.ts";
 
 /** Scenario id. */
 export const name = "cache_key";
@@ -40,18 +41,6 @@ export const SMALL_REQUEST: Readonly<Record<string, unknown>> = {
 
 // ---------------------------------------------------------------------------------------------
 // A deterministic, realistic coding-agent request (OpenAI Chat Completions shape)
-
-/** A small seeded PRNG (mulberry32): same seed, same sequence. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const IDENTS = [
   "todo",
@@ -367,7 +356,7 @@ function agentStep(r: () => number, step: number): unknown[] {
  * ```
  */
 export function agentRequest(targetBytes: number, seed = 1): Record<string, unknown> {
-  const r = prng(seed);
+  const r = seededRandom(seed);
   const system = [
     "You are an interactive CLI tool that helps users with software engineering tasks.",
     ...Array.from({ length: 14 }, (_, i) => `# Section ${i + 1}\n${prose(r, 10)}`),

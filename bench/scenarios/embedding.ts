@@ -24,6 +24,7 @@ import { MINILM_L6_SHAPE, promptOfTokens, writeTinyBert } from "../../tests/supp
 import { fmt } from "../format.ts";
 import { checkTarget, round, type SampleSummary, summarize } from "../stats.ts";
 import type { ScenarioContext, ScenarioResult, Table } from "../types.ts";
+import { seededRandom } from "../../tests/support/seeded_random.ts";
 
 /** Scenario id. */
 export const name = "embedding";
@@ -56,14 +57,8 @@ const INDEX_SIZE = 100_000;
 const DIMS = 384;
 
 function randomUnitVectors(n: number, seed: number): Float32Array[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = seededRandom(seed);
+  const rand = () => next() - 0.5;
   return Array.from({ length: n }, () => {
     const v = Float32Array.from({ length: DIMS }, rand);
     const norm = Math.hypot(...v);

@@ -23,6 +23,7 @@ import { VectorIndex } from "../../src/semantic/vector_index.ts";
 import { fmt } from "../format.ts";
 import { checkTarget, round, type SampleSummary, summarize } from "../stats.ts";
 import type { ScenarioContext, ScenarioResult, Table } from "../types.ts";
+import { seededRandom } from "../../tests/support/seeded_random.ts";
 
 /** Scenario id. */
 export const name = "semantic_search";
@@ -32,18 +33,6 @@ export const description =
   "semantic index search at 100k x 384 (binary+int8 vs flat float32/int8) and the L1b lookup";
 
 const DIMS = 384;
-
-/** A small seeded PRNG (mulberry32): same seed, same sequence. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -146,7 +135,7 @@ function question(rand: () => number): string {
 export function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = ctx.quick ? 20_000 : 100_000;
   const samples = ctx.quick ? 100 : 400;
-  const rand = prng(42);
+  const rand = seededRandom(42);
   ctx.log(`building ${n} clustered vectors of ${DIMS} dims`);
   const vectors = clusteredVectors(n, rand);
   const flat = new Float32Array(n * DIMS);

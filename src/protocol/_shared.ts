@@ -38,6 +38,14 @@ export function rec(v: unknown): Json {
   return isRecord(v) ? v : {};
 }
 
+/** The `start` event of an answer: its id and model ("" when missing), its creation time when given. */
+export function startEvent(id: unknown, model: unknown, created?: unknown): AnswerEvent {
+  const ev: AnswerEvent = { type: "start", id: str(id) ?? "", model: str(model) ?? "" };
+  const seconds = num(created);
+  if (seconds !== undefined) ev.created = seconds;
+  return ev;
+}
+
 /** Parses a JSON object; anything else (invalid JSON, arrays, scalars) gives `{}`. */
 export function parseJsonObject(text: string): Json {
   assertJsonDepth(text, MAX_JSON_DEPTH, "a tool call's arguments");

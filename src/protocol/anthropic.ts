@@ -28,6 +28,7 @@ import {
   parseSseJson,
   randomId,
   rec,
+  startEvent,
   stopReasonOf,
   str,
 } from "./_shared.ts";
@@ -83,7 +84,7 @@ function encodeInputUsage(u: Partial<Usage>): Json {
 /** Decodes an Anthropic `message` object. `redacted_thinking` blocks are dropped. */
 export function decodeAnthropicJson(body: unknown): AnswerEvent[] {
   const b = rec(body);
-  const out: AnswerEvent[] = [{ type: "start", id: str(b.id) ?? "", model: str(b.model) ?? "" }];
+  const out: AnswerEvent[] = [startEvent(b.id, b.model)];
   let toolIndex = 0;
   for (const block of arr(b.content).filter(isRecord)) {
     if (block.type === "thinking") {
@@ -127,7 +128,7 @@ export class AnthropicStreamDecoder {
     switch (type) {
       case "message_start": {
         const msg = rec(data.message);
-        out.push({ type: "start", id: str(msg.id) ?? "", model: str(msg.model) ?? "" });
+        out.push(startEvent(msg.id, msg.model));
         const usage = decodeUsage(msg.usage);
         if (usage) {
           this.#cache = { read: usage.cacheReadTokens, write: usage.cacheWriteTokens };

@@ -15,7 +15,17 @@
  */
 
 import type { AnswerEvent, SseEvent, StopReason, Usage } from "./events.ts";
-import { arr, isRecord, type Json, num, parseSseJson, randomId, rec, str } from "./_shared.ts";
+import {
+  arr,
+  isRecord,
+  type Json,
+  num,
+  parseSseJson,
+  randomId,
+  rec,
+  startEvent,
+  str,
+} from "./_shared.ts";
 
 /**
  * Maps a Gemini `finishReason` to a {@link StopReason}. `STOP` with function
@@ -112,7 +122,7 @@ function decodeParts(parts: unknown[], nextTool: () => number): AnswerEvent[] {
 
 /** The `start` event of a response or its first chunk. */
 function startOf(b: Json): AnswerEvent {
-  return { type: "start", id: str(b.responseId) ?? "", model: str(b.modelVersion) ?? "" };
+  return startEvent(b.responseId, b.modelVersion);
 }
 
 /** Decodes a `GenerateContentResponse` (candidate 0). A blocked prompt stops as `content_filter`. */

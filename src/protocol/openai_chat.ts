@@ -26,6 +26,7 @@ import {
   parseSseJson,
   randomId,
   rec,
+  startEvent,
   stopReasonOf,
   str,
 } from "./_shared.ts";
@@ -92,11 +93,7 @@ function firstChoice(body: Json): Json | undefined {
  */
 export function decodeOpenAIChatJson(body: unknown): AnswerEvent[] {
   const b = rec(body);
-  const out: AnswerEvent[] = [];
-  const start: AnswerEvent = { type: "start", id: str(b.id) ?? "", model: str(b.model) ?? "" };
-  const created = num(b.created);
-  if (created !== undefined) start.created = created;
-  out.push(start);
+  const out: AnswerEvent[] = [startEvent(b.id, b.model, b.created)];
   const choice = firstChoice(b) ?? {};
   const msg = rec(choice.message);
   const reasoning = str(msg.reasoning_content) ?? str(msg.reasoning);
@@ -146,14 +143,7 @@ export class OpenAIChatStreamDecoder {
     const out: AnswerEvent[] = [];
     if (!this.#started) {
       this.#started = true;
-      const start: AnswerEvent = {
-        type: "start",
-        id: str(chunk.id) ?? "",
-        model: str(chunk.model) ?? "",
-      };
-      const created = num(chunk.created);
-      if (created !== undefined) start.created = created;
-      out.push(start);
+      out.push(startEvent(chunk.id, chunk.model, chunk.created));
     }
     const choice = firstChoice(chunk);
     if (choice) {

@@ -16,7 +16,7 @@ import {
   unfinishedFlag,
   type Usage,
 } from "./events.ts";
-import { arr, isRecord, type Json, num, parseSseJson, rec, str } from "./_shared.ts";
+import { arr, isRecord, type Json, num, parseSseJson, rec, startEvent, str } from "./_shared.ts";
 
 export {
   encodeResponsesJson,
@@ -52,21 +52,10 @@ function decodeUsage(u: unknown): Partial<Usage> | undefined {
   return usage;
 }
 
-function startEvent(response: Json): AnswerEvent {
-  const ev: AnswerEvent = {
-    type: "start",
-    id: str(response.id) ?? "",
-    model: str(response.model) ?? "",
-  };
-  const created = num(response.created_at);
-  if (created !== undefined) ev.created = created;
-  return ev;
-}
-
 /** Decodes a `response` object: reasoning summaries, output text, function calls, usage, stop. */
 export function decodeResponsesJson(body: unknown): AnswerEvent[] {
   const b = rec(body);
-  const out: AnswerEvent[] = [startEvent(b)];
+  const out: AnswerEvent[] = [startEvent(b.id, b.model, b.created_at)];
   let tools = 0;
   for (const item of arr(b.output).filter(isRecord)) {
     if (item.type === "reasoning") {
@@ -117,9 +106,11 @@ export class ResponsesStreamDecoder {
     const data = parseSseJson(ev.data, "OpenAI Responses");
     const out: AnswerEvent[] = [];
     switch (str(data.type) ?? ev.event) {
-      case "response.created":
-        out.push(startEvent(rec(data.response)));
+      case "response.created": {
+        const response = rec(data.response);
+        out.push(startEvent(response.id, response.model, response.created_at));
         break;
+      }
       case "response.output_item.added": {
         const item = rec(data.item);
         if (item.type !== "function_call") break;

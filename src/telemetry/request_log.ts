@@ -10,7 +10,7 @@
  */
 
 import { FlushTimer } from "./flush_timer.ts";
-import type { RequestRecord } from "./stats.ts";
+import { type RequestFields, requestFields, type RequestRecord } from "./stats.ts";
 
 /** The file name inside the data directory. */
 export const REQUEST_LOG_FILE = "requests.jsonl";
@@ -20,37 +20,15 @@ export const REQUEST_LOG_MAX_BYTES = 10 * 1024 * 1024;
 const MAX_PENDING = 10_000;
 
 /** One line of the request log. */
-export interface RequestLogLine {
-  time: string;
+export interface RequestLogLine extends RequestFields {
   request_id: string;
-  tool: string;
-  route: string;
-  model: string;
-  layer: string;
-  status: number;
-  latency_ms: number;
-  provider: string;
-  stream: boolean;
-  input_tokens: number | null;
-  output_tokens: number | null;
 }
 
 /** The JSON line for a record. */
 export function logLine(r: RequestRecord, requestId: string): RequestLogLine {
-  return {
-    time: new Date(r.time).toISOString(),
-    request_id: requestId,
-    tool: r.tool,
-    route: r.route,
-    model: r.model,
-    layer: r.layer,
-    status: r.status,
-    latency_ms: Math.round(r.latencyMs * 10) / 10,
-    provider: r.provider,
-    stream: r.stream,
-    input_tokens: r.inputTokens ?? null,
-    output_tokens: r.outputTokens ?? null,
-  };
+  // `time` first, then the id, then the rest, as the lines have always read.
+  const { time, ...rest } = requestFields(r);
+  return { time, request_id: requestId, ...rest };
 }
 
 /** Options of {@linkcode RequestLog}. */

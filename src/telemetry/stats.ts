@@ -83,8 +83,11 @@ export interface Bucket {
   optimised_tokens_saved: number;
 }
 
-/** A recent request as the stats API shows it. */
-export interface RecentRequest {
+/**
+ * The fields of a finished request wherever it is listed: the stats' recent
+ * requests and the request log (request_log.ts) share this one mapping.
+ */
+export interface RequestFields {
   time: string;
   tool: string;
   route: string;
@@ -94,9 +97,13 @@ export interface RecentRequest {
   latency_ms: number;
   provider: string;
   stream: boolean;
-  deflected: boolean;
   input_tokens: number | null;
   output_tokens: number | null;
+}
+
+/** A recent request as the stats API shows it. */
+export interface RecentRequest extends RequestFields {
+  deflected: boolean;
   /** The similarity of an L1b hit. */
   similarity?: number;
 }
@@ -217,7 +224,8 @@ export function parseSnapshot(v: unknown, now: number): StatsSnapshot {
   };
 }
 
-function formatRecent(r: RequestRecord): RecentRequest {
+/** A record's listed fields: ISO time, latency to 0.1 ms, unknown token counts as null. */
+export function requestFields(r: RequestRecord): RequestFields {
   return {
     time: new Date(r.time).toISOString(),
     tool: r.tool,
@@ -228,9 +236,19 @@ function formatRecent(r: RequestRecord): RecentRequest {
     latency_ms: Math.round(r.latencyMs * 10) / 10,
     provider: r.provider,
     stream: r.stream,
-    deflected: isDeflected(r),
     input_tokens: r.inputTokens ?? null,
     output_tokens: r.outputTokens ?? null,
+  };
+}
+
+function formatRecent(r: RequestRecord): RecentRequest {
+  // Split so the keys keep their order (deflected before the token counts).
+  const { input_tokens, output_tokens, ...head } = requestFields(r);
+  return {
+    ...head,
+    deflected: isDeflected(r),
+    input_tokens,
+    output_tokens,
     ...(r.similarity !== undefined ? { similarity: r.similarity } : {}),
   };
 }

@@ -1,27 +1,19 @@
 // Faithful proxy, Anthropic protocol, with the official SDK as the client.
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import type { MockUpstreamOptions } from "../support/mock_upstream.ts";
+import { startMockedGateway } from "../support/gateway_harness.ts";
 
-async function setup(opts?: Parameters<typeof startMockUpstream>[0], config = {}) {
-  const mock = await startMockUpstream(opts);
-  const gw = await startGateway({
+/** The mock as an Anthropic provider, caches off (every request reaches it), and an SDK client. */
+async function setup(opts?: MockUpstreamOptions, config = {}) {
+  const t = await startMockedGateway({
     llm_provider: "anthropic",
-    external_llm_url: `${mock.url}/v1`,
     external_llm_api_key: "sk-ant-provider",
+    cache_mode: "off",
     ...config,
-  });
-  const client = new Anthropic({ apiKey: "sk-ant-client", baseURL: gw.url, maxRetries: 0 });
-  return {
-    mock,
-    gw,
-    client,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+  }, opts);
+  const client = new Anthropic({ apiKey: "sk-ant-client", baseURL: t.gw.url, maxRetries: 0 });
+  return Object.assign(t, { client });
 }
 
 const TOOLS = [{

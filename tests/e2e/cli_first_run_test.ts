@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { baseEnv, cliArgs, cliSandbox } from "../support/cli_harness.ts";
+import { baseEnv, cliSandbox } from "../support/cli_harness.ts";
+import { cliArgs } from "../support/cli_runner.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 
 const KEY = "sk-setup0123456789abcdef77";

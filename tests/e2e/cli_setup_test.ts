@@ -11,6 +11,7 @@ import { KEY_COMMENTS, uncommentScaffold } from "../../cli/init_scaffold.ts";
 import { type CliSandbox, cliSandbox } from "../support/cli_harness.ts";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { redisAvailable, startRedis } from "../support/redis_server.ts";
+import { exists } from "../support/files.ts";
 
 const KEY = "gsk_live0123456789abcdef3a9";
 const posix = Deno.build.os !== "windows";
@@ -21,15 +22,6 @@ async function withUser(fn: (user: CliSandbox) => Promise<void>): Promise<void> 
     await fn(user);
   } finally {
     await user.cleanup();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

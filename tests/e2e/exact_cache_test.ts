@@ -3,36 +3,20 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import type { ByteStore } from "../../src/cache/byte_store.ts";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { type MockUpstreamOptions, startMockUpstream } from "../support/mock_upstream.ts";
+import { startGateway, startMockedGateway } from "../support/gateway_harness.ts";
 
 const CHAT = {
   model: "gpt-4o-mini",
   messages: [{ role: "user" as const, content: "What is 2+2?" }],
 };
 
-async function setup(
-  config: Record<string, unknown> | ((mockUrl: string) => Record<string, unknown>) = {},
-  mockOpts?: Parameters<typeof startMockUpstream>[0],
+function setup(
+  config: Record<string, unknown> = {},
+  mockOpts: MockUpstreamOptions = {},
   options: { cacheStore?: ByteStore } = {},
 ) {
-  const mock = await startMockUpstream(mockOpts);
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: `${mock.url}/v1`,
-    external_llm_api_key: "sk-provider",
-    cache_mode: "exact",
-    cache_backend: "memory",
-    ...(typeof config === "function" ? config(mock.url) : config),
-  }, options);
-  return {
-    mock,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+  return startMockedGateway({ external_llm_api_key: "sk-provider", ...config }, mockOpts, options);
 }
 
 function post(url: string, path: string, body: string, headers: Record<string, string> = {}) {
@@ -117,7 +101,7 @@ Deno.test("l1a: JSON from a cached stream and a stream from cached JSON (OpenAI 
 
 Deno.test("l1a: JSON from a cached stream and a stream from cached JSON (Anthropic SDK, with tools)", async () => {
   await using t = await setup(
-    (url) => ({ llm_provider: "anthropic", external_llm_url: `${url}/v1` }),
+    { llm_provider: "anthropic" },
     {
       answer: {
         text: "Checking.",

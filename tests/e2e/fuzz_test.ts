@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startMockUpstream } from "../support/mock_upstream.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { openSlow, rawRequest, readReply } from "../support/raw_http.ts";
+import { seededRandom } from "../support/seeded_random.ts";
 
 type Envelope = "openai" | "anthropic" | "gemini";
 
@@ -55,18 +56,6 @@ const ROUTES: Route[] = [
   },
   { path: "/api/v1/cache/lookup", envelope: "openai", body: (text) => ({ prompt: text }) },
 ];
-
-/** mulberry32: a small seeded generator, so a failure replays with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -158,7 +147,7 @@ Deno.test("fuzz: mangled bodies, foreign origins and hosts, wrong types: never a
   });
   const host = new URL(gw.url).host;
   const seed = Number(Deno.env.get("ISARTOR_FUZZ_SEED") ?? 20261207);
-  const rand = prng(seed);
+  const rand = seededRandom(seed); // a failure replays with the same seed
   // Questions sent by a refused caller carry a mark: it must never reach the provider.
   const refusedMarks: string[] = [];
   const statuses = new Map<number, number>();

@@ -2,8 +2,7 @@
 // each other's exact or semantic cache entries, stats or cache admin; only a trusted-proxy key may
 // name a tenant in tenant_header; quotas answer 429 with Retry-After in the caller's protocol.
 import assert from "node:assert/strict";
-import { startGateway } from "../support/gateway_harness.ts";
-import { startSimulatedUpstream } from "../../cli/demo_upstream.ts";
+import { startSimulatedGateway } from "../support/gateway_harness.ts";
 import { hashGatewayKey } from "../../src/http/gateway_keys.ts";
 
 const MODEL = "gpt-4o-mini";
@@ -19,15 +18,9 @@ function chat(content: string) {
   return { model: MODEL, temperature: 0, messages: [{ role: "user", content }] };
 }
 
-async function setup(config: Record<string, unknown> = {}) {
-  const sim = await startSimulatedUpstream({ latencyMs: 0 });
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: sim.url,
-    external_llm_api_key: "sk-provider",
+function setup(config: Record<string, unknown> = {}) {
+  return startSimulatedGateway({
     cache_mode: "both",
-    cache_backend: "memory",
-    embedding_backend: "none",
     similarity_threshold: 0.8,
     tenant_header: "x-team",
     gateway_keys: [
@@ -37,14 +30,6 @@ async function setup(config: Record<string, unknown> = {}) {
     ],
     ...config,
   });
-  return {
-    sim,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await sim.close();
-    },
-  };
 }
 
 async function send(

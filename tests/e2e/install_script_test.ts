@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../support/cli_harness.ts";
+import { REPO as REPO_ROOT } from "../support/cli_runner.ts";
 import {
   makeKey,
   makeRelease,

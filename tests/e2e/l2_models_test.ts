@@ -3,23 +3,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runModels } from "../../cli/models.ts";
-import type { CliIO } from "../../cli/io.ts";
+import { captureIO } from "../support/capture_io.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import type { ModelManifest } from "../../src/embed/model_files.ts";
 import { routerModelFile, routerStatus } from "../../src/slm/build.ts";
 import { writeTinyGguf } from "../support/tiny_gguf.ts";
-
-function captureIO() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    isTty: false,
-    color: false,
-  };
-  return { io, text: () => out.join("\n"), errors: () => err.join("\n") };
-}
 
 /** A hub serving one file (resume and cuts are tested for MiniLM in models_pull_test.ts: same code). */
 function hub(path: string, bytes: Uint8Array<ArrayBuffer>) {

@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { runModels } from "../../cli/models.ts";
-import type { CliIO } from "../../cli/io.ts";
+import { captureIO } from "../support/capture_io.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import type { ModelManifest } from "../../src/embed/model_files.ts";
 import { cliArgs, cliEnv } from "../support/cli_runner.ts";
 import { tinyManifest, writeTinyBert } from "../support/tiny_bert.ts";
+import { exists } from "../support/files.ts";
 
 /** A fake hub: serves `folder` as `manifest.repo` at `manifest.revision`. */
 function fakeHub(folder: string, manifest: ModelManifest) {
@@ -67,19 +68,6 @@ function fakeHub(folder: string, manifest: ModelManifest) {
   };
 }
 
-/** Captures what a command prints. */
-function captureIO() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    isTty: false,
-    color: false,
-  };
-  return { io, out, err, text: () => out.join("\n"), errors: () => err.join("\n") };
-}
-
 interface Fixture {
   root: string;
   source: string;
@@ -118,15 +106,6 @@ async function withFixture(f: (x: Fixture) => Promise<void>) {
   } finally {
     await hub.close();
     await Deno.remove(root, { recursive: true });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,8 +1,8 @@
 // Faithful proxy, OpenAI protocol: bytes in equal bytes out, streams relayed event by event.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import { type MockUpstreamOptions, startMockUpstream } from "../support/mock_upstream.ts";
+import { startGateway, startMockedGateway } from "../support/gateway_harness.ts";
 
 const TOOLS = [{
   type: "function" as const,
@@ -13,27 +13,15 @@ const TOOLS = [{
   },
 }];
 
-async function setup(
-  answer?: Parameters<typeof startMockUpstream>[0],
-  config: Record<string, unknown> = {},
-) {
-  const mock = await startMockUpstream(answer);
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: `${mock.url}/v1`,
+/** The mock as an OpenAI-compatible provider, caches off (every request reaches it), and an SDK client. */
+async function setup(answer?: MockUpstreamOptions, config: Record<string, unknown> = {}) {
+  const t = await startMockedGateway({
     external_llm_api_key: "sk-provider",
+    cache_mode: "off",
     ...config,
-  });
-  const client = new OpenAI({ apiKey: "sk-client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
-  return {
-    mock,
-    gw,
-    client,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await mock.close();
-    },
-  };
+  }, answer);
+  const client = new OpenAI({ apiKey: "sk-client", baseURL: `${t.gw.url}/v1`, maxRetries: 0 });
+  return Object.assign(t, { client });
 }
 
 Deno.test("openai: the request body reaches the provider byte for byte", async () => {
@@ -147,32 +135,21 @@ Deno.test("openai: provider errors keep their status and message", async () => {
 });
 
 Deno.test("openai: Responses API requests pass through to a provider that serves them", async () => {
-  const mock = await startMockUpstream();
-  const gw = await startGateway({
-    llm_provider: "openai",
-    external_llm_url: `${mock.url}/v1`,
-    external_llm_api_key: "sk-provider",
+  await using t = await setup(undefined, { llm_provider: "openai" });
+  const resp = await t.client.responses.create({ model: "gpt-4o-mini", input: "hello" });
+  assert.equal(t.mock.requests[0].path, "/v1/responses");
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(resp)).output,
+    (t.mock.lastSent!.json as { output: unknown }).output,
+  );
+  const stream = await t.client.responses.create({
+    model: "gpt-4o-mini",
+    input: "hello",
+    stream: true,
   });
-  try {
-    const client = new OpenAI({ apiKey: "x", baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const resp = await client.responses.create({ model: "gpt-4o-mini", input: "hello" });
-    assert.equal(mock.requests[0].path, "/v1/responses");
-    assert.deepEqual(
-      JSON.parse(JSON.stringify(resp)).output,
-      (mock.lastSent!.json as { output: unknown }).output,
-    );
-    const stream = await client.responses.create({
-      model: "gpt-4o-mini",
-      input: "hello",
-      stream: true,
-    });
-    const types: string[] = [];
-    for await (const ev of stream) types.push(ev.type);
-    assert.deepEqual(types, mock.lastSent!.sse!.map((e) => JSON.parse(e.data).type));
-  } finally {
-    await gw.close();
-    await mock.close();
-  }
+  const types: string[] = [];
+  for await (const ev of stream) types.push(ev.type);
+  assert.deepEqual(types, t.mock.lastSent!.sse!.map((e) => JSON.parse(e.data).type));
 });
 
 Deno.test("openai: Responses API requests are translated for a chat-only provider", async () => {

@@ -17,7 +17,7 @@ import { parsePublicKey, verifyMinisign } from "../../cli/update/minisign.ts";
 import { assetName, expectedSha256 } from "../../cli/update/release.ts";
 import { probeUrl } from "../../cli/healthcheck.ts";
 import { KNOWN_MODELS } from "../../src/embed/model_files.ts";
-import { REPO_ROOT } from "../support/cli_harness.ts";
+import { REPO as REPO_ROOT } from "../support/cli_runner.ts";
 import { cliSandbox } from "../support/cli_harness.ts";
 import { makeKey, sha256Hex } from "../support/release_server.ts";
 

@@ -4,8 +4,11 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import type { Embedder } from "../../src/embed/embedder.ts";
-import { startMockUpstream } from "../support/mock_upstream.ts";
-import { startGateway } from "../support/gateway_harness.ts";
+import {
+  startGateway,
+  startMockedGateway,
+  startSimulatedGateway,
+} from "../support/gateway_harness.ts";
 import { startSimulatedUpstream } from "../../cli/demo_upstream.ts";
 
 const MODEL = "gpt-4o-mini";
@@ -14,29 +17,12 @@ function chat(content: string, extra: Record<string, unknown> = {}) {
   return { model: MODEL, temperature: 0, messages: [{ role: "user", content }], ...extra };
 }
 
-async function setup(
+/** L1b alone (the exact cache off, so every repeat is L1b's to answer) unless `config` says otherwise. */
+function setup(
   config: Record<string, unknown> = {},
-  options: { embedder?: Embedder } = {},
+  options: { embedder?: Embedder; latencyMs?: number } = {},
 ) {
-  // The simulated provider echoes the question in its answer: a hit shows whose answer it replays.
-  const sim = await startSimulatedUpstream({ latencyMs: 0 });
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: sim.url,
-    external_llm_api_key: "sk-provider",
-    cache_mode: "semantic",
-    cache_backend: "memory",
-    embedding_backend: "none",
-    ...config,
-  }, options);
-  return {
-    sim,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await sim.close();
-    },
-  };
+  return startSimulatedGateway({ cache_mode: "semantic", ...config }, options);
 }
 
 async function send(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -271,70 +257,50 @@ Deno.test("l1b: a hit replays as a stream through the OpenAI SDK, event by event
 });
 
 Deno.test("l1b: Anthropic requests hit in their own partition, with tool-result turns bypassing", async () => {
-  const mock = await startMockUpstream();
-  const gw = await startGateway({
+  await using t = await startMockedGateway({
     llm_provider: "anthropic",
-    external_llm_url: `${mock.url}/v1`,
     external_llm_api_key: "sk-ant",
     cache_mode: "semantic",
-    cache_backend: "memory",
     embedding_backend: "none",
   });
-  try {
-    const client = new Anthropic({ apiKey: "x", baseURL: gw.url, maxRetries: 0 });
-    const ask = async (messages: Anthropic.MessageParam[]) => {
-      const { response } = await client.messages.create({
-        model: "claude-test",
-        max_tokens: 100,
-        system: "Be brief.",
-        messages,
-      }).withResponse();
-      return response.headers.get("x-isartor-layer");
-    };
-    assert.equal(await ask([{ role: "user", content: "What is the speed of light?" }]), "l3");
-    assert.equal(
-      await ask([{ role: "user", content: [{ type: "text", text: "what's the speed of light" }] }]),
-      "l1b",
-    );
-    const toolResult: Anthropic.MessageParam[] = [
-      { role: "user", content: "What is the speed of light?" },
-      {
-        role: "assistant",
-        content: [{ type: "tool_use", id: "t1", name: "lookup", input: { q: "c" } }],
-      },
-      { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "299792458" }] },
-    ];
-    assert.equal(await ask(toolResult), "l3");
-    assert.equal(await ask(toolResult), "l3");
-    assert.equal(mock.requests.length, 3);
-  } finally {
-    await gw.close();
-    await mock.close();
-  }
+  const client = new Anthropic({ apiKey: "x", baseURL: t.gw.url, maxRetries: 0 });
+  const ask = async (messages: Anthropic.MessageParam[]) => {
+    const { response } = await client.messages.create({
+      model: "claude-test",
+      max_tokens: 100,
+      system: "Be brief.",
+      messages,
+    }).withResponse();
+    return response.headers.get("x-isartor-layer");
+  };
+  assert.equal(await ask([{ role: "user", content: "What is the speed of light?" }]), "l3");
+  assert.equal(
+    await ask([{ role: "user", content: [{ type: "text", text: "what's the speed of light" }] }]),
+    "l1b",
+  );
+  const toolResult: Anthropic.MessageParam[] = [
+    { role: "user", content: "What is the speed of light?" },
+    {
+      role: "assistant",
+      content: [{ type: "tool_use", id: "t1", name: "lookup", input: { q: "c" } }],
+    },
+    { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "299792458" }] },
+  ];
+  assert.equal(await ask(toolResult), "l3");
+  assert.equal(await ask(toolResult), "l3");
+  assert.equal(t.mock.requests.length, 3);
 });
 
 Deno.test("l1b: concurrent misses of one question call the upstream once", async () => {
-  const sim = await startSimulatedUpstream({ latencyMs: 150 });
-  const gw = await startGateway({
-    llm_provider: "openai_compatible",
-    external_llm_url: sim.url,
-    cache_mode: "semantic",
-    cache_backend: "memory",
-    embedding_backend: "none",
-  });
-  try {
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => send(gw.url, chat("What is the capital of Kenya?"))),
-    );
-    assert.equal(sim.calls, 1);
-    assert.equal(new Set(results.map((r) => r.text)).size, 1);
-    assert.equal(results.filter((r) => r.layer === "l1b").length, 19);
-    const stats = await (await fetch(`${gw.url}/api/v1/cache/stats`)).json();
-    assert.equal(stats.l1b.coalesced, 19);
-  } finally {
-    await gw.close();
-    await sim.close();
-  }
+  await using t = await setup({}, { latencyMs: 150 });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => send(t.gw.url, chat("What is the capital of Kenya?"))),
+  );
+  assert.equal(t.sim.calls, 1);
+  assert.equal(new Set(results.map((r) => r.text)).size, 1);
+  assert.equal(results.filter((r) => r.layer === "l1b").length, 19);
+  const stats = await (await fetch(`${t.gw.url}/api/v1/cache/stats`)).json();
+  assert.equal(stats.l1b.coalesced, 19);
 });
 
 Deno.test("l1b: a failing embedder passes requests on, warns once, and health names the backend", async () => {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { runUpdate, type UpdateDeps } from "../../cli/update.ts";
-import type { CliIO } from "../../cli/io.ts";
+import { captureIO } from "../support/capture_io.ts";
 import { UPDATE_API_ENV, updateHosts } from "../../cli/permissions.ts";
 import { VERSION } from "../../src/version.ts";
 import {
@@ -21,18 +21,6 @@ import {
 const ASSET = "isartor-linux-x64";
 const OLD = new TextEncoder().encode("#!/bin/sh\necho old isartor\n");
 const NEW = new TextEncoder().encode("#!/bin/sh\necho new isartor 0.2.0\n".repeat(4000));
-
-function captureIO(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [], errors: string[] = [];
-  return {
-    lines,
-    errors,
-    out: (l) => lines.push(l),
-    err: (l) => errors.push(l),
-    isTty: false,
-    color: false,
-  };
-}
 
 interface World {
   dir: string;
@@ -52,7 +40,7 @@ async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
   await Deno.mkdir(`${dir}/bin`);
   await Deno.writeFile(exe, OLD, { mode: 0o755 });
   const update = async (args: string[] = []) => {
-    const io = captureIO();
+    const { io, text, errors } = captureIO();
     const deps: UpdateDeps = {
       exePath: exe,
       env: { [UPDATE_API_ENV]: server.url },
@@ -68,7 +56,7 @@ async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
       io.err(`isartor update: ${(e as Error).message}`);
       code = 1;
     }
-    return { code, out: io.lines.join("\n"), err: io.errors.join("\n") };
+    return { code, out: text(), err: errors() };
   };
   try {
     await fn({ dir, exe, key, other, server, update });
@@ -254,8 +242,8 @@ Deno.test("update: a redirect to a host off the allow-list is refused before con
 });
 
 Deno.test("update: from source (deno runs cli/main.ts) it refuses and says what to do", async () => {
-  const io = captureIO();
-  const code = await runUpdate([], io, {
+  const c = captureIO();
+  const code = await runUpdate([], c.io, {
     exePath: "/usr/bin/deno",
     env: {},
     publicKey: "",
@@ -264,7 +252,7 @@ Deno.test("update: from source (deno runs cli/main.ts) it refuses and says what 
     fetch: () => Promise.reject(new Error("must not call home")),
   });
   assert.equal(code, 1);
-  assert.match(io.errors.join("\n"), /runs from source .*git pull/);
+  assert.match(c.errors(), /runs from source .*git pull/);
 });
 
 Deno.test({
@@ -299,14 +287,14 @@ Deno.test({
 
 Deno.test("update: isartor --help lists update and setup; update --help shows the flags", async () => {
   const { main } = await import("../../cli/main.ts");
-  const io = captureIO();
-  assert.equal(await main(["--help"], io), 0);
-  assert.match(io.lines.join("\n"), /\bupdate\b.*signed release/);
-  assert.match(io.lines.join("\n"), /\bsetup\b.*guided first run/);
+  const c = captureIO();
+  assert.equal(await main(["--help"], c.io), 0);
+  assert.match(c.text(), /\bupdate\b.*signed release/);
+  assert.match(c.text(), /\bsetup\b.*guided first run/);
   const help = captureIO();
-  assert.equal(await main(["update", "--help"], help), 0);
+  assert.equal(await main(["update", "--help"], help.io), 0);
   for (const flag of ["--version V", "--dry-run", "--force", "--rollback"]) {
-    assert.ok(help.lines.join("\n").includes(flag), flag);
+    assert.ok(help.text().includes(flag), flag);
   }
 });
 

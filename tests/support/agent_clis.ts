@@ -16,6 +16,8 @@
  * @module
  */
 
+import { exists } from "./files.ts";
+
 /** One CLI: its npm package, pinned version and the binary it puts in `node_modules/.bin`. */
 export interface AgentCliSpec {
   pkg: string;
@@ -89,15 +91,6 @@ export function agentCliCacheDir(): string {
 /** The install directory of one CLI. */
 export function cliDir(spec: AgentCliSpec): string {
   return `${agentCliCacheDir()}/${spec.pkg.replace("/", "+")}@${spec.version}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const installing = new Map<string, Promise<CliInstall>>();

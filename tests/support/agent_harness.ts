@@ -280,6 +280,20 @@ export async function startAgentRig(opts: AgentRigOptions): Promise<AgentRig> {
   };
 }
 
+/** Claude Code's environment in a rig: the gateway as its base URL, no telemetry, no updater. */
+export function claudeCodeEnv(rig: Pick<AgentRig, "url" | "home">): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: rig.url,
+    ANTHROPIC_API_KEY: "sk-ant-client-key",
+    CLAUDE_CONFIG_DIR: `${rig.home}/.claude`,
+    DISABLE_TELEMETRY: "1",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_ERROR_REPORTING: "1",
+    DISABLE_BUG_COMMAND: "1",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+  };
+}
+
 /** One line describing a run, for the test log. */
 export function describeRun(label: string, r: AgentRun): string {
   const layers = Object.entries(r.layers).map(([k, v]) => `${k}=${v}`).join(" ") || "none";

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { seededRandom } from "./seeded_random.ts";
+
 /** The shape of a BERT encoder. */
 export interface BertShape {
   layers: number;
@@ -52,18 +54,6 @@ export interface BertWeights {
 
 /** LayerNorm epsilon, as in BERT's config. */
 export const LAYER_NORM_EPS = 1e-12;
-
-/** A small seeded PRNG (mulberry32), uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random weights for `shape`, reproducible from `seed`. */
 export function randomBertWeights(shape: BertShape, seed = 1): BertWeights {

@@ -6,15 +6,7 @@
  * @module
  */
 
-/** The repository root, from this file's location. */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-
-/** What a CLI run produced. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { cliArgs, type CliRun, denoCacheDir } from "./cli_runner.ts";
 
 /** Options of one run. */
 export interface RunOptions {
@@ -31,30 +23,9 @@ export interface CliSandbox {
   /** `<home>/.isartor`, the default data_dir. */
   dataDir: string;
   /** Runs `isartor <args>`. */
-  run(args: string[], options?: RunOptions): Promise<CliResult>;
+  run(args: string[], options?: RunOptions): Promise<CliRun>;
   /** Removes the sandbox. */
   cleanup(): Promise<void>;
-}
-
-let denoDir: Promise<string | null> | null = null;
-
-/** The Deno cache of the test process, so subprocesses with another HOME reuse it. */
-function cacheDir(): Promise<string | null> {
-  denoDir ??= (async () => {
-    const fromEnv = Deno.env.get("DENO_DIR");
-    if (fromEnv) return fromEnv;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    try {
-      return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir ?? null;
-    } catch {
-      return null;
-    }
-  })();
-  return denoDir;
 }
 
 /** The environment of a run: nothing of the test process's isartor settings. */
@@ -64,26 +35,9 @@ export async function baseEnv(home: string): Promise<Record<string, string>> {
     if (k === "PATH" || k === "SYSTEMROOT" || k.startsWith("NPM_CONFIG_")) env[k] = v;
     if (k.startsWith("DENO_") && k !== "DENO_DIR") env[k] = v;
   }
-  const dir = await cacheDir();
+  const dir = await denoCacheDir().catch(() => null);
   if (dir) env.DENO_DIR = dir;
   return env;
-}
-
-/** The `deno` arguments that run `isartor <args>` from source, as a user's `deno task isartor` does. */
-export function cliArgs(args: string[]): string[] {
-  return [
-    "run",
-    "--config",
-    `${REPO_ROOT}/deno.json`,
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net",
-    "--allow-sys",
-    `${REPO_ROOT}/cli/main.ts`,
-    ...args,
-  ];
 }
 
 /**

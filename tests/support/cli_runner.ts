@@ -18,7 +18,7 @@ export interface CliRun {
 let denoDir: string | undefined;
 
 /** The Deno cache directory, so a temporary HOME does not re-download npm packages. */
-async function cacheDir(): Promise<string> {
+export async function denoCacheDir(): Promise<string> {
   if (denoDir) return denoDir;
   const fromEnv = Deno.env.get("DENO_DIR");
   if (fromEnv) return denoDir = fromEnv;
@@ -34,7 +34,7 @@ async function cacheDir(): Promise<string> {
 export async function cliEnv(env: Record<string, string>): Promise<Record<string, string>> {
   return {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    DENO_DIR: await cacheDir(),
+    DENO_DIR: await denoCacheDir(),
     DENO_NO_UPDATE_CHECK: "1",
     NO_COLOR: "1",
     ...env,

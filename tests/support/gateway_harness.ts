@@ -7,6 +7,7 @@
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { serveGateway } from "../../src/server.ts";
+import { type SimulatedUpstream, startSimulatedUpstream } from "../../cli/demo_upstream.ts";
 import { type MockUpstream, type MockUpstreamOptions, startMockUpstream } from "./mock_upstream.ts";
 
 /** A gateway under test. */
@@ -61,6 +62,7 @@ export interface MockedGateway extends AsyncDisposable {
 export async function startMockedGateway(
   config: Record<string, unknown> = {},
   mockOptions: MockUpstreamOptions = {},
+  options: GatewayOptions = {},
 ): Promise<MockedGateway> {
   const mock = await startMockUpstream(mockOptions);
   const gw = await startGateway({
@@ -69,13 +71,49 @@ export async function startMockedGateway(
     cache_mode: "exact",
     cache_backend: "memory",
     ...config,
-  });
+  }, options);
   return {
     mock,
     gw,
     async [Symbol.asyncDispose]() {
       await gw.close();
       await mock.close();
+    },
+  };
+}
+
+/** A gateway in front of the simulated provider, closed together by `await using`. */
+export interface SimulatedGateway extends AsyncDisposable {
+  sim: SimulatedUpstream;
+  gw: TestGateway;
+}
+
+/**
+ * Starts the demo's simulated provider (its answer echoes the question, so a
+ * cache hit shows whose answer it replays) and a gateway in front of it: both
+ * caches in memory, the hash embedder; `config` overrides any of it.
+ */
+export async function startSimulatedGateway(
+  config: Record<string, unknown> = {},
+  options: GatewayOptions & { latencyMs?: number } = {},
+): Promise<SimulatedGateway> {
+  const { latencyMs = 0, ...gatewayOptions } = options;
+  const sim = await startSimulatedUpstream({ latencyMs });
+  const gw = await startGateway({
+    llm_provider: "openai_compatible",
+    external_llm_url: sim.url,
+    external_llm_api_key: "sk-provider",
+    cache_mode: "both",
+    cache_backend: "memory",
+    embedding_backend: "none",
+    ...config,
+  }, gatewayOptions);
+  return {
+    sim,
+    gw,
+    async [Symbol.asyncDispose]() {
+      await gw.close();
+      await sim.close();
     },
   };
 }

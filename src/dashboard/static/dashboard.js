@@ -31,6 +31,12 @@
   const time = (iso) => new Date(iso).toLocaleTimeString();
   const layerTag = (l) => `<span class="layer layer-${esc(l)}">${esc(LAYER_NAMES[l] ?? l)}</span>`;
 
+  // Every table's header is written from its data-columns, so index.html lists each column once.
+  for (const table of document.querySelectorAll("table[data-columns]")) {
+    const heads = table.dataset.columns.split(",").map((c) => `<th>${esc(c.trim())}</th>`);
+    table.innerHTML = `<thead><tr>${heads.join("")}</tr></thead><tbody></tbody>`;
+  }
+
   class Unauthorized extends Error {}
 
   async function api(path, init = {}) {

@@ -1,24 +1,15 @@
 // Claude Code (the real CLI from npm) through the gateway, against the mock provider.
 import { ensureCli } from "../../support/agent_clis.ts";
-import { agentClisSkipped, type AgentRig, startAgentRig } from "../../support/agent_harness.ts";
+import {
+  agentClisSkipped,
+  type AgentRig,
+  claudeCodeEnv,
+  startAgentRig,
+} from "../../support/agent_harness.ts";
 import { type AgentAnswer, agentScenario } from "../../support/agent_scenario.ts";
 
 const skip = agentClisSkipped();
 if (skip) console.log(`claude code: skipped: ${skip}`);
-
-/** Claude Code's settings: the gateway as its base URL, no telemetry, no updater. */
-function claudeEnv(rig: AgentRig): Record<string, string> {
-  return {
-    ANTHROPIC_BASE_URL: rig.url,
-    ANTHROPIC_API_KEY: "sk-ant-client-key",
-    CLAUDE_CONFIG_DIR: `${rig.home}/.claude`,
-    DISABLE_TELEMETRY: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    DISABLE_BUG_COMMAND: "1",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-  };
-}
 
 async function claude(rig: AgentRig, prompt: string): Promise<AgentAnswer> {
   const bin = await ensureCli("claude");
@@ -29,7 +20,7 @@ async function claude(rig: AgentRig, prompt: string): Promise<AgentAnswer> {
     "json",
     "--allowedTools",
     "Bash(echo:*)",
-  ], { env: claudeEnv(rig) });
+  ], { env: claudeCodeEnv(rig) });
   let result = "";
   try {
     result = String(JSON.parse(r.stdout).result ?? "");
