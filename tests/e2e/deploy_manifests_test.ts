@@ -29,7 +29,7 @@ import { allowedHosts } from "../../cli/permissions.ts";
 import { startGateway } from "../support/gateway_harness.ts";
 import { rawRequest } from "../support/raw_http.ts";
 import { findProgram } from "../support/system_tool.ts";
-import { REPO_ROOT } from "../support/cli_harness.ts";
+import { REPO as REPO_ROOT } from "../support/cli_runner.ts";
 import {
   composeEnv,
   composeFile,

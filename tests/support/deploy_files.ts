@@ -11,7 +11,7 @@ import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { DockerfileParser } from "dockerfile-ast";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
-import { REPO_ROOT } from "./cli_harness.ts";
+import { REPO as REPO_ROOT } from "./cli_runner.ts";
 
 /** A file of the repository, as text. */
 export const readRepoFile = (path: string): Promise<string> =>
